@@ -1,0 +1,53 @@
+# Two commands do everything on a fresh Debian 12 machine, as root:
+#   make run    set up, then run the simulated district and the service (foreground)
+#   make test   set up, then lint and run the whole test suite
+SHELL := /bin/bash
+PYTHON_BASE ?= /usr/bin/python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+NMS := $(VENV)/bin/nms
+STAMPS := .stamps
+RUN_DIR ?= run/lab
+
+# Debian packages: real agents and tools used by the lab, the tests and the benchmarks.
+APT_PACKAGES := python3-venv python3-dev gcc snmp snmpd prometheus prometheus-snmp-exporter \
+	softflowd nfdump tcpdump mmdebstrap espeak-ng sox libsox-fmt-all faketime tzdata \
+	chromium chromium-driver procps iproute2 ca-certificates
+
+.PHONY: setup apt venv run test lint bench lab-up lab-down clean
+
+setup: apt venv
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@# Debian's packages start their own daemons where systemd runs; the lab runs its own copies.
+	@-pkill -x snmpd 2>/dev/null; true
+
+$(STAMPS)/venv: setup.cfg pyproject.toml
+	@mkdir -p $(STAMPS)
+	@test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[lab,test]'
+	@touch $@
+
+venv: $(STAMPS)/venv
+
+run: setup
+	$(NMS) run --lab --run-dir $(RUN_DIR)
+
+lint: venv
+	$(VENV)/bin/ruff check nms collectors ivr tests bench
+
+test: setup
+	$(VENV)/bin/ruff check nms collectors ivr tests bench
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests
+
+bench: setup
+	$(PY) bench/snmp_cycle.py
+
+clean:
+	rm -rf $(VENV) $(STAMPS) run *.egg-info

@@ -1,0 +1,1 @@
+"""Collectors: SNMP polling and (later) flow collection, exposed to Prometheus."""

@@ -1,0 +1,1 @@
+"""SNMP collection: a lean v2c GETBULK path, pysnmp for v3, Prometheus exposition."""
