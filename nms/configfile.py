@@ -72,7 +72,7 @@ class _Document:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = yaml.SafeLoader(" ").construct_object(key_node)
+                key = self._construct(key_node, (*path, "<key>"), "key")
                 if key in result:
                     raise ConfigError(
                         [
@@ -88,7 +88,20 @@ class _Document:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self._build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return yaml.SafeLoader(" ").construct_object(node)
+        return self._construct(node, path, "value")
+
+    def _construct(self, node: yaml.Node, path: Location, what: str) -> Any:
+        """One scalar or key. What YAML cannot construct (unknown tag, bad date, list as key...)
+        is a located problem, not a stray exception."""
+        try:
+            value = yaml.SafeLoader(" ").construct_object(node)
+            hash(value)
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
+            reason = getattr(exc, "problem", None) or str(exc)
+            line = node.start_mark.line + 1
+            problem = Problem(self.file, line, format_location(path), f"invalid {what}: {reason}")
+            raise ConfigError([problem]) from None
+        return value
 
     def line_of(self, loc: Location) -> int | None:
         loc = tuple(loc)

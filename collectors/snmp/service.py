@@ -1,0 +1,160 @@
+"""The SNMP collector as a service: per-class polling cycles scheduled with APScheduler.
+
+Each device class (backbone, access, ips, ap, host) is one interval job. A cycle polls every
+active device of the class at once, bounded by a semaphore, each device within its own budget,
+so a dead device never holds up the others. ``max_instances=1`` means no device is ever polled
+twice at the same time; a cycle that cannot start because the last one still runs is a misfire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from collectors.snmp.metrics import CollectorHealth, SnmpMetrics
+from collectors.snmp.poller import DevicePoller, DeviceSample
+from collectors.snmp.state import DeviceState
+from nms.district import District
+from nms.inventory.models import Device, Role
+from nms.secrets import SecretResolver
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "snmp-"
+
+
+class SnmpCollector:
+    """Polls the district's active devices and keeps their state for :class:`SnmpMetrics`."""
+
+    name = "snmp"
+
+    def __init__(self, district: District, secrets: SecretResolver | None = None,
+                 shard: tuple[int, int] | None = None):
+        self.district = district
+        self.secrets = secrets or SecretResolver()
+        self.shard = shard
+        self.poller = DevicePoller(district.snmp, self.secrets)
+        self.states: dict[str, DeviceState] = {}
+        self.health = CollectorHealth()
+        self.metrics = SnmpMetrics(self.states, self.health)
+        self.scheduler: AsyncIOScheduler | None = None
+        self._semaphore = asyncio.Semaphore(district.settings.polling.concurrency)
+        self._sync_states()
+
+    # -- inventory -----------------------------------------------------------------------------
+    def devices(self, role: Role | None = None) -> list[Device]:
+        from nms.inventory.shard import in_shard
+
+        return [d for d in self.district.inventory.active_devices()
+                if (role is None or d.role is role) and (self.shard is None or in_shard(d.name, *self.shard))]
+
+    def _sync_states(self) -> None:
+        """Match device states to the inventory: new devices get a state, removed ones lose it."""
+        sites = self.district.inventory.site_by_id()
+        wanted = {d.name: d for d in self.devices()}
+        for name in list(self.states):
+            if name not in wanted:
+                del self.states[name]
+        for name, device in wanted.items():
+            site = sites[device.site]
+            state = self.states.get(name)
+            if state is None:
+                self.states[name] = DeviceState(device, site.id, site.category.value)
+            else:
+                state.device, state.site, state.category = device, site.id, site.category.value
+        self.poller.keep_only(set(wanted))
+
+    # -- polling -------------------------------------------------------------------------------
+    async def poll_device(self, device: Device) -> DeviceSample:
+        polling = self.district.settings.polling.classes[device.role]
+        timeout = device.timeout or polling.timeout
+        retries = polling.retries if device.retries is None else device.retries
+        # The device's own budget: every request may use all its attempts, within most of an interval.
+        deadline = min(polling.interval * 0.9, max(timeout * (retries + 1) * 4, 5.0))
+        async with self._semaphore:
+            sample = await self.poller.poll(device, polling, deadline)
+        self.record(sample)
+        return sample
+
+    def record(self, sample: DeviceSample) -> None:
+        state = self.states.get(sample.device)
+        if state is None:  # removed from the inventory while it was being polled
+            return
+        state.record(sample)
+        self.health.varbinds += sample.varbinds
+        if sample.error and sample.error.startswith("decode_"):
+            self.health.decode_errors[sample.error.removeprefix("decode_")] += 1
+
+    async def poll_class(self, role: Role) -> list[DeviceSample]:
+        started = time.perf_counter()
+        samples = await asyncio.gather(*(self.poll_device(d) for d in self.devices(role)))
+        self.health.cycles[role.value] += 1
+        self.health.cycle_seconds[role.value] = time.perf_counter() - started
+        self.health.last_cycle_end[role.value] = time.time()
+        return list(samples)
+
+    async def poll_all(self) -> list[DeviceSample]:
+        """One cycle of every class at once (used by ``nms collect --once`` and the benchmark)."""
+        results = await asyncio.gather(*(self.poll_class(role) for role in Role))
+        return [s for samples in results for s in samples]
+
+    # -- service lifecycle ---------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.poller.open()
+        self.scheduler = AsyncIOScheduler()
+        self.scheduler.add_listener(self._on_misfire, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        self._schedule()
+        self.scheduler.start()
+
+    def _schedule(self) -> None:
+        assert self.scheduler is not None
+        polling = self.district.settings.polling
+        for role in Role:
+            job_id = JOB_PREFIX + role.value
+            cls = polling.classes.get(role)
+            if cls is None or not self.devices(role):
+                if self.scheduler.get_job(job_id):
+                    self.scheduler.remove_job(job_id)
+                continue
+            trigger = IntervalTrigger(seconds=cls.interval, jitter=cls.interval * polling.jitter)
+            self.scheduler.add_job(self.poll_class, trigger, args=[role], id=job_id, name=f"poll {role.value}",
+                                   replace_existing=True, max_instances=1, coalesce=True,
+                                   misfire_grace_time=max(1, int(cls.interval / 2)),
+                                   next_run_time=_first_run(cls.interval, polling.jitter))
+
+    def _on_misfire(self, event: JobEvent) -> None:
+        role = event.job_id.removeprefix(JOB_PREFIX)
+        self.health.misfires[role] += 1
+        log.warning("SNMP cycle for %s skipped: the previous cycle is still running or started late", role)
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        self.poller.close()
+
+    def reload(self, district: District) -> None:
+        """Apply a new validated configuration without a restart."""
+        self.district = district
+        self.poller.update_config(district.snmp)
+        self._semaphore = asyncio.Semaphore(district.settings.polling.concurrency)
+        self._sync_states()
+        if self.scheduler is not None:
+            self._schedule()
+
+    def collectors(self) -> Iterable[SnmpMetrics]:
+        return [self.metrics]
+
+
+def _first_run(interval: float, jitter: float):
+    """Start soon after launch, spread a little, rather than a whole interval later."""
+    import datetime as dt
+    import random
+
+    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1 + random.random() * min(interval * jitter, 3))

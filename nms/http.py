@@ -1,0 +1,90 @@
+"""The service's HTTP endpoint: /metrics, POST /-/reload, /-/healthy, /-/ready (as Prometheus)."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client.registry import Collector
+
+from nms.exposition import CONTENT_TYPE, collect_all
+
+log = logging.getLogger(__name__)
+
+ReloadCallback = Callable[[], tuple[bool, str]]
+
+
+class ServiceHttpServer:
+    def __init__(self, listen: str, collectors: Callable[[], Iterable[Collector]], reload: ReloadCallback,
+                 ready: Callable[[], bool] = lambda: True):
+        host, _, port = listen.rpartition(":")
+        self.host, self.port = host.strip("[]"), int(port)
+        self.collectors = collectors
+        self.reload = reload
+        self.ready = ready
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt: str, *args) -> None:
+                log.debug("http: " + fmt, *args)
+
+            def _send(self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8") -> None:
+                if "gzip" in self.headers.get("Accept-Encoding", "") and len(body) > 1024:
+                    body = gzip.compress(body, compresslevel=1)
+                    self.send_response(status)
+                    self.send_header("Content-Encoding", "gzip")
+                else:
+                    self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/metrics":
+                    try:
+                        self._send(200, collect_all(owner.collectors()), CONTENT_TYPE)
+                    except Exception as exc:  # a broken collector must not take the endpoint down
+                        log.exception("metrics collection failed")
+                        self._send(500, f"metrics collection failed: {exc}\n".encode())
+                elif path == "/-/healthy":
+                    self._send(200, b"Healthy.\n")
+                elif path == "/-/ready":
+                    ok = owner.ready()
+                    self._send(200 if ok else 503, b"Ready.\n" if ok else b"Not ready.\n")
+                elif path == "/":
+                    self._send(200, b"<html><body><h1>nms</h1><a href='/metrics'>metrics</a></body></html>",
+                               "text/html; charset=utf-8")
+                else:
+                    self._send(404, b"not found\n")
+
+            def do_POST(self) -> None:
+                if self.path.split("?", 1)[0] != "/-/reload":
+                    self._send(404, b"not found\n")
+                    return
+                ok, message = owner.reload()
+                self._send(200 if ok else 500, (message.rstrip("\n") + "\n").encode())
+
+            do_PUT = do_POST
+
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="nms-http", daemon=True)
+        self._thread.start()
+        log.info("serving /metrics and /-/reload on http://%s:%d/", self.host, self.port)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

@@ -1,0 +1,130 @@
+"""Running the project's services in one process, with one /metrics and one reload path.
+
+Every service has the same small interface (:class:`Service`). The runner loads the configuration,
+starts the services, serves their collectors, and on SIGHUP or ``POST /-/reload`` loads the whole
+configuration again: if it is valid, every service gets it; if not, the error is logged and
+reported, and everything keeps running on the last good configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from nms.configfile import ConfigError
+from nms.district import District, load_district
+from nms.http import ServiceHttpServer
+
+log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def reload(self, district: District) -> None: ...
+
+    def collectors(self) -> Iterable[Collector]: ...
+
+
+class _ReloadMetrics:
+    def __init__(self) -> None:
+        self.successful = 1
+        self.last_success = time.time()
+        self.failures = 0
+
+    def collect(self) -> Iterator[Metric]:
+        ok = Metric("nms_config_last_reload_successful", "Whether the last configuration reload succeeded",
+                    "gauge")
+        ok.add_sample(ok.name, {}, self.successful)
+        when = Metric("nms_config_last_reload_success_timestamp_seconds",
+                      "When the configuration was last loaded successfully", "gauge")
+        when.add_sample(when.name, {}, self.last_success)
+        failures = Metric("nms_config_reload_failures", "Reloads refused because the config was invalid",
+                          "counter")
+        failures.add_sample("nms_config_reload_failures_total", {}, self.failures)
+        yield from (ok, when, failures)
+
+
+class ServiceRunner:
+    def __init__(self, config_path: Path, district: District, services: list[Service]):
+        self.config_path = config_path
+        self.district = district
+        self.services = services
+        self.reload_metrics = _ReloadMetrics()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stop = asyncio.Event()
+        self._started = False
+        self.http = ServiceHttpServer(district.settings.http.listen, self.all_collectors,
+                                      self.reload_from_thread, lambda: self._started)
+
+    def all_collectors(self) -> list[Collector]:
+        out: list[Collector] = [self.reload_metrics]
+        for service in self.services:
+            out.extend(service.collectors())
+        return out
+
+    def reload(self) -> tuple[bool, str]:
+        """Load and validate everything, then hand it to every service. Runs on the event loop."""
+        try:
+            district = load_district(self.config_path)
+        except ConfigError as exc:
+            self.reload_metrics.successful = 0
+            self.reload_metrics.failures += 1
+            log.error("reload refused, keeping the last good configuration:\n%s", exc)
+            return False, f"reload refused, keeping the last good configuration:\n{exc}"
+        for service in self.services:
+            try:
+                service.reload(district)
+            except Exception as exc:  # one service's failure is reported, the others keep going
+                log.exception("service %s failed to apply the new configuration", service.name)
+                self.reload_metrics.successful = 0
+                return False, f"{service.name}: failed to apply the new configuration: {exc}"
+        self.district = district
+        self.reload_metrics.successful = 1
+        self.reload_metrics.last_success = time.time()
+        log.info("configuration reloaded from %s", self.config_path)
+        return True, "configuration reloaded"
+
+    def reload_from_thread(self) -> tuple[bool, str]:
+        if self.loop is None:
+            return False, "service is not running"
+
+        async def _reload() -> tuple[bool, str]:
+            return self.reload()
+
+        return asyncio.run_coroutine_threadsafe(_reload(), self.loop).result(timeout=60)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.loop.add_signal_handler(signal.SIGHUP, self.reload)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.loop.add_signal_handler(sig, self.request_stop)
+        self.http.start()
+        try:
+            for service in self.services:
+                await service.start()
+                log.info("service %s started", service.name)
+            self._started = True
+            await self._stop.wait()
+        finally:
+            for service in reversed(self.services):
+                try:
+                    await service.stop()
+                except Exception:
+                    log.exception("service %s did not stop cleanly", service.name)
+            self.http.stop()
