@@ -79,6 +79,7 @@ class ServiceHttpServer:
 
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self._server.daemon_threads = True
+        self.port = self._server.server_address[1]  # the real port when 0 asked for any
         self._thread = threading.Thread(target=self._server.serve_forever, name="nms-http", daemon=True)
         self._thread.start()
         log.info("serving /metrics and /-/reload on http://%s:%d/", self.host, self.port)

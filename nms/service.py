@@ -64,7 +64,7 @@ class ServiceRunner:
         self.services = services
         self.reload_metrics = _ReloadMetrics()
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._stop = asyncio.Event()
+        self._stop: asyncio.Event | None = None
         self._started = False
         self.http = ServiceHttpServer(district.settings.http.listen, self.all_collectors,
                                       self.reload_from_thread, lambda: self._started)
@@ -107,13 +107,17 @@ class ServiceRunner:
         return asyncio.run_coroutine_threadsafe(_reload(), self.loop).result(timeout=60)
 
     def request_stop(self) -> None:
-        self._stop.set()
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._stop.set)
 
-    async def run(self) -> None:
+    async def run(self, handle_signals: bool = True) -> None:
+        """Run until SIGINT/SIGTERM (or :meth:`request_stop`). Signals need the main thread."""
         self.loop = asyncio.get_running_loop()
-        self.loop.add_signal_handler(signal.SIGHUP, self.reload)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self.loop.add_signal_handler(sig, self.request_stop)
+        self._stop = asyncio.Event()
+        if handle_signals:
+            self.loop.add_signal_handler(signal.SIGHUP, self.reload)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.loop.add_signal_handler(sig, self.request_stop)
         self.http.start()
         try:
             for service in self.services:
@@ -121,6 +125,7 @@ class ServiceRunner:
                 log.info("service %s started", service.name)
             self._started = True
             await self._stop.wait()
+            self._started = False
         finally:
             for service in reversed(self.services):
                 try:
