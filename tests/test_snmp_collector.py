@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from collectors.snmp import ber
 from collectors.snmp.plan import IF_TABLE, IF_X_TABLE
 from collectors.snmp.service import SnmpCollector
 from nms.district import load_district

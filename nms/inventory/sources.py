@@ -1,0 +1,65 @@
+"""Inventory sources as plugins: anything with a ``name`` and ``load() -> Inventory``.
+
+The inventory itself is plain typed data (:class:`~nms.inventory.models.Inventory`); where it
+comes from is a detail of the source. Two exist: the YAML file (:class:`YamlSource`, the
+service's own configuration) and NetBox (:class:`nms.inventory.netbox.NetBoxSource`, used to
+import into that file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import yaml
+
+from collectors.snmp.config import SnmpConfig
+from nms.district import load_inventory
+from nms.inventory.models import Inventory
+
+
+@runtime_checkable
+class InventorySource(Protocol):
+    name: str
+
+    def load(self) -> Inventory: ...
+
+
+class YamlSource:
+    """The inventory YAML file, validated (and cross-checked against ``snmp`` when given)."""
+
+    name = "yaml"
+
+    def __init__(self, path: Path, snmp: SnmpConfig | None = None):
+        self.path = Path(path)
+        self.snmp = snmp
+
+    def load(self) -> Inventory:
+        return load_inventory(self.path, self.snmp)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, except that short lists of scalars (subnets, tags) stay on one line."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    flow = all(isinstance(v, str | int | float | bool) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+def dump_inventory(inventory: Inventory, header: str = "") -> str:
+    """The inventory as YAML text that :func:`nms.district.load_inventory` reads back unchanged.
+
+    Defaults (port 161, status active, empty lists, unset optionals) are left out to keep the
+    file short; ``header`` is put on top as ``#`` comment lines.
+    """
+    body: dict = {"version": inventory.version}
+    body["sites"] = [s.model_dump(mode="json", exclude_defaults=True) for s in inventory.sites]
+    body["devices"] = [d.model_dump(mode="json", exclude_defaults=True) for d in inventory.devices]
+    text = yaml.dump(body, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
+                     width=110)
+    comments = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    return comments + text
