@@ -100,8 +100,15 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 def cmd_import_netbox(args: argparse.Namespace) -> int:
     from nms.inventory.netbox import run_import_netbox
 
-    target = Path(args.target) if args.target else load_district(Path(args.config)).config_path.parent / \
-        "inventory.yaml"
+    if args.target:
+        target = Path(args.target)
+    else:  # the configured inventory, even when the current one does not validate (it is being replaced)
+        from nms.configfile import read_yaml, validate
+        from nms.settings import Settings
+
+        config = Path(args.config)
+        inventory = validate(read_yaml(config), Settings).inventory
+        target = inventory if inventory.is_absolute() else config.parent / inventory
     return run_import_netbox(args.url, args.token_env, target, args.apply, sys.stdout)
 
 

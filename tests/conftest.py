@@ -1,0 +1,9 @@
+"""Shared pytest set-up. Fixtures that start real components live in their own modules."""
+
+from __future__ import annotations
+
+import os
+
+# Tests never read the operator's secrets directory by accident.
+os.environ.pop("NMS_SECRETS_DIR", None)
+os.environ.pop("CREDENTIALS_DIRECTORY", None)
