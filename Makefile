@@ -14,9 +14,13 @@ APT_PACKAGES := python3-venv python3-dev gcc snmp snmpd prometheus prometheus-sn
 	softflowd nfdump tcpdump mmdebstrap espeak-ng sox libsox-fmt-all faketime tzdata \
 	chromium chromium-driver procps iproute2 ca-certificates
 
-.PHONY: setup apt venv run test lint bench lab-up lab-down clean
+.PHONY: setup apt venv asterisk run test lint bench clean
 
-setup: apt venv
+setup: apt venv asterisk
+
+# Asterisk 22 from Debian sid, in its own root filesystem outside the repo (built once, ~20 s).
+asterisk: venv
+	@$(PY) -m nms.lab.asterisk build-rootfs
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -48,6 +52,7 @@ test: setup
 
 bench: setup
 	$(PY) bench/snmp_cycle.py
+	$(PY) bench/ivr_load.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) run *.egg-info

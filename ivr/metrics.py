@@ -1,0 +1,92 @@
+"""Prometheus metrics of the IVR, exposed by a custom collector over the controller's live state.
+
+A custom collector (rather than module-level metrics) lets the shared registry of the service
+register it once and lets tests create as many controllers as they need.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import Counter, deque
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+OUTCOMES = ("connected", "busy", "after-hours", "abandoned", "unanswered")
+
+
+class IvrStats:
+    """Counters and gauges the controller updates; read by :class:`IvrCollector`."""
+
+    def __init__(self, lines: int = 60, keep_samples: int = 10000):
+        self._lock = threading.Lock()
+        self.lines = lines
+        self.lines_in_use = 0
+        self.connected = False
+        self.connects = 0
+        self.calls: Counter[str] = Counter({o: 0 for o in OUTCOMES})
+        self.protection: Counter[tuple[str, str]] = Counter()
+        self._lag_counts = [0] * (len(LAG_BUCKETS) + 1)
+        self._lag_sum = 0.0
+        self.lag_samples: deque[float] = deque(maxlen=keep_samples)
+
+    def call_ended(self, outcome: str) -> None:
+        with self._lock:
+            self.calls[outcome] += 1
+
+    def protection_event(self, department: str, kind: str) -> None:
+        with self._lock:
+            self.protection[(department, kind)] += 1
+
+    def observe_lag(self, seconds: float) -> None:
+        seconds = max(seconds, 0.0)
+        with self._lock:
+            self._lag_counts[bisect.bisect_left(LAG_BUCKETS, seconds)] += 1
+            self._lag_sum += seconds
+            self.lag_samples.append(seconds)
+
+    def snapshot_lag(self) -> tuple[list[tuple[str, float]], float]:
+        with self._lock:
+            cumulative, total = [], 0
+            for bound, n in zip((*LAG_BUCKETS, float("inf")), self._lag_counts, strict=True):
+                total += n
+                cumulative.append(("+Inf" if bound == float("inf") else repr(bound), float(total)))
+            return cumulative, self._lag_sum
+
+
+class IvrCollector:
+    def __init__(self, stats: IvrStats):
+        self.stats = stats
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        s = self.stats
+        g = GaugeMetricFamily("nms_ivr_lines_in_use", "Inbound calls holding one of the licensed lines")
+        g.add_metric([], s.lines_in_use)
+        yield g
+        g = GaugeMetricFamily("nms_ivr_lines", "Licensed lines")
+        g.add_metric([], s.lines)
+        yield g
+        c = CounterMetricFamily("nms_ivr_calls", "Ended inbound calls by outcome", labels=["outcome"])
+        for outcome, n in sorted(s.calls.items()):
+            c.add_metric([outcome], n)
+        yield c
+        c = CounterMetricFamily("nms_ivr_protection_events", "Stored staff-protection events",
+                                labels=["department", "kind"])
+        for (dept, kind), n in sorted(s.protection.items()):
+            c.add_metric([dept, kind], n)
+        yield c
+        g = GaugeMetricFamily("nms_ivr_ami_connected", "1 while the controller is logged in to AMI")
+        g.add_metric([], 1 if s.connected else 0)
+        yield g
+        c = CounterMetricFamily("nms_ivr_ami_connects", "Successful AMI logins (reconnects included)")
+        c.add_metric([], s.connects)
+        yield c
+        buckets, total = s.snapshot_lag()
+        h = HistogramMetricFamily("nms_ivr_event_lag_seconds",
+                                  "From the AMI event's timestamp to the end of its handling")
+        h.add_metric([], buckets, total)
+        yield h

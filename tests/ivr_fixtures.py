@@ -1,0 +1,241 @@
+"""Fixtures and helpers for the IVR tests: a real Asterisk 22 (chroot), a lab AMI client, test configs.
+
+Everything listens on 127.0.0.1 only, on ports picked free at run time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ivr.ami_protocol import AmiConnection
+from ivr.config import DEFAULT_CONFIG, IvrConfig, load_config
+from ivr.render import AmiUser, RenderOptions
+from ivr.service import IvrService
+from nms.lab import asterisk as lab
+from nms.secrets import SecretResolver
+
+LAB_USER = "nms-lab"
+#: Staff simulators: a staff member answers and stays on the line.
+STAFF_SIM = """\
+[nms-lab-staff]
+exten => _X.,1,Answer()
+ same => n,Wait(3600)
+
+[nms-lab-caller]
+exten => s,1,Wait(3600)
+"""
+SHORT_TEXTS = {  # short announcements keep the tests fast
+    "staff-protection": "직원 보호 안내",
+    "recording-notice": "녹음 안내",
+    "menu": "메뉴",
+    "busy": "통화 중",
+}
+ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_counter = itertools.count(1)
+
+
+def instance_name(prefix: str = "t") -> str:
+    return f"{prefix}{os.getpid()}-{next(_counter)}"
+
+
+@pytest.fixture(scope="session")
+def asterisk_rootfs() -> Path:
+    """The Asterisk root filesystem; built on first use (about 20 s), or the test fails saying how to get it."""
+    if lab.rootfs_ready():
+        return lab.rootfs_path()
+    try:
+        return lab.build_rootfs(quiet=True)
+    except lab.AsteriskLabError as exc:
+        pytest.fail(f"no Asterisk root filesystem ({exc}); run `make setup` "
+                    "(python -m nms.lab.asterisk build-rootfs)")
+
+
+def config_data(*, real_hours: bool = False, ports: tuple[int, int] | None = None, **overrides: Any) -> dict:
+    """The shipped ivr.yaml made testable: Local/ staff targets, short texts, free ports.
+
+    Unless ``real_hours``, the business hours cover every minute of every day, so tests do not
+    depend on when they run.
+    """
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    for dep in data["departments"]:
+        ext = dep["target"].split("/", 1)[1]
+        dep["target"] = f"Local/{ext}@nms-lab-staff/n"
+    for key in data["announcements"]:
+        data["announcements"][key] = SHORT_TEXTS.get(key, "안내 " + key.replace("-", " "))
+    if not real_hours:
+        data["hours"]["business"] = [{"days": ALL_DAYS, "start": "00:00", "end": "24:00"}]
+        data["hours"]["lunch"] = None
+        data["hours"]["holidays"] = []
+    ami_port, sip_port = ports or lab.free_ports(2)
+    data["ami"]["port"] = ami_port
+    data["sip"]["port"] = sip_port
+    data["sip"]["phones"] = []
+    data["sip"]["trunk"] = None
+    data["events"]["database"] = "events.sqlite3"
+    for key, value in overrides.items():
+        data[key] = value
+    return data
+
+
+def write_config(directory: Path, data: dict, name: str = "ivr.yaml") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class IvrLab:
+    """A running Asterisk with a rendered test configuration, its secrets and a lab AMI account."""
+
+    def __init__(self, config: IvrConfig, run_dir: Path, name: str, faketime: str | None = None):
+        self.config = config
+        self.run_dir = run_dir
+        self.lab_secret = secrets.token_urlsafe(16)
+        self.secrets_dir = run_dir / "secrets"
+        recdir = f"/nms/{name}/recordings"
+        self.config = config.model_copy(update={
+            "recordings": config.recordings.model_copy(update={"directory": Path(recdir)})})
+        self.handle = lab.start_lab_asterisk(
+            self.config, run_dir, name=name, faketime=faketime, secrets_dir=self.secrets_dir,
+            lab_extensions=STAFF_SIM,
+            extra_ami_users=(AmiUser(LAB_USER, self.lab_secret, ("all",), ("all",)),),
+        )
+        self.config = self.config.model_copy(update={"recordings": self.config.recordings.model_copy(
+            update={"host_directory": self.handle.recordings_dir})})
+
+    @property
+    def instance(self) -> lab.AsteriskInstance:
+        return self.handle.instance
+
+    def secret(self, name: str) -> str:
+        return (self.secrets_dir / name).read_text().strip()
+
+    def client(self) -> LabClient:
+        ami = self.config.ami
+        return LabClient(AmiConnection(str(ami.host), ami.port, LAB_USER, self.lab_secret, 10.0))
+
+    def render_options(self, config: IvrConfig) -> RenderOptions:
+        """What a reload must render for this lab: same directories, lab account and staff simulators."""
+        return RenderOptions(
+            ami_secret=self.secret(config.ami.secret), directories=self.instance.directories(),
+            include_lab=True, verbose_log=True,
+            extra_ami_users=(AmiUser(LAB_USER, self.lab_secret, ("all",), ("all",)),))
+
+    def service(self, config: IvrConfig | None = None) -> IvrService:
+        """The IVR service under test, pointed at this lab (not started)."""
+        return IvrService(config or self.config, secrets=SecretResolver(self.secrets_dir),
+                          asterisk_etc=self.instance.etc_dir, render_options=self.render_options)
+
+    def played(self, sound: str) -> list[float]:
+        """Times (Unix, Asterisk clock) when ``sound`` started playing, from the verbose log."""
+        import datetime as dt
+        import zoneinfo
+
+        tz = zoneinfo.ZoneInfo(self.config.hours.timezone)
+        path = self.instance.host_path(f"{self.instance.base}/log/verbose.log")
+        times = []
+        if path.exists():
+            for line in path.read_text(errors="replace").splitlines():
+                if f"Playing '{sound}." in line and line.startswith("["):
+                    stamp = line[1:line.index("]")]
+                    times.append(dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=tz).timestamp())
+        return times
+
+    def close(self) -> None:
+        self.instance.remove()
+
+
+class LabClient:
+    """The test's own AMI view (all events), independent of the controller under test."""
+
+    def __init__(self, conn: AmiConnection):
+        self.conn = conn
+        self.events: list[Any] = []
+        self._changed = asyncio.Event()
+        conn.on_event("*", self._record)
+
+    def _record(self, msg: Any) -> None:
+        self.events.append(msg)
+        self._changed.set()
+
+    async def __aenter__(self) -> LabClient:
+        await self.conn.connect(5)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.conn.close()
+
+    def playbacks(self, sound: str) -> list[Any]:
+        """Newexten events where a channel started playing ``sound`` (e.g. ``nms/busy``)."""
+        return [e for e in self.events if e.get("Event") == "Newexten"
+                and e.get("Application") in ("Playback", "Background") and e.get("AppData") == sound]
+
+    def user_events(self, name: str) -> list[Any]:
+        return [e for e in self.events if e.get("Event") == "UserEvent" and e.get("UserEvent") == name]
+
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
+
+    async def call(self, did: str, caller: str = "01012345678") -> None:
+        """An inbound call into from-pstn: a Local channel whose other half just listens."""
+        await self.conn.ok({"Action": "Originate", "Channel": f"Local/{did}@from-pstn/n",
+                            "Context": "nms-lab-caller", "Exten": "s", "Priority": "1",
+                            "CallerID": f'"test" <{caller}>', "Async": "true"}, timeout=10)
+
+    async def channels(self) -> list[Any]:
+        return await self.conn.event_list({"Action": "CoreShowChannels"}, "CoreShowChannel")
+
+    async def staff_leg(self, ext: str) -> list[str]:
+        """The ``;1`` halves of Local staff targets: the channel bridged to the caller."""
+        return [c.get("Channel") for c in await self.channels()
+                if c.get("Channel", "").startswith(f"Local/{ext}@nms-lab-staff") and c.get("Channel").endswith(";1")]
+
+    async def press(self, channel: str, keys: str) -> None:
+        """Simulate keys pressed on ``channel`` (received by Asterisk, as from a phone)."""
+        for digit in keys:
+            await self.conn.ok({"Action": "PlayDTMF", "Channel": channel, "Digit": digit, "Receive": "true",
+                                "Duration": "80", "Async": "false"})
+
+
+@pytest.fixture
+def ivr_lab_factory(asterisk_rootfs: Path, tmp_path: Path) -> Iterator[Callable[..., IvrLab]]:
+    """Start as many test Asterisks as a test needs; all are stopped and removed afterwards."""
+    labs: list[IvrLab] = []
+
+    def start(data: dict | None = None, *, faketime: str | None = None, name: str | None = None) -> IvrLab:
+        name = name or instance_name()
+        run_dir = tmp_path / name
+        path = write_config(run_dir, data or config_data())
+        lab_ = IvrLab(load_config(path), run_dir, name, faketime=faketime)
+        labs.append(lab_)
+        return lab_
+
+    yield start
+    for lab_ in labs:
+        lab_.close()
+
+
+def run(coro: Any, timeout: float = 120.0) -> Any:
+    """Run one test scenario on a fresh event loop, with an overall timeout."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
