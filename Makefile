@@ -52,6 +52,7 @@ test: setup
 
 bench: setup
 	$(PY) bench/snmp_cycle.py
+	$(PY) bench/flows.py
 	$(PY) bench/ivr_load.py
 
 clean:

@@ -277,8 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", default=str(DEFAULT_RUN_DIR), help="lab state directory (default: %(default)s)")
     p.add_argument("--no-prometheus", action="store_true", help="do not start Prometheus")
 
+    from collectors.flows.cli import register as register_flows
     from ivr.cli import register as register_ivr
 
+    register_flows(sub)
     register_ivr(sub)
     return parser
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from collectors.flows.settings import FlowSettings
 from nms.inventory.models import Role
 
 
@@ -47,3 +48,4 @@ class Settings(_Strict):
     snmp: Path = Path("snmp.yaml")
     http: HttpSettings = HttpSettings()
     polling: PollingSettings = PollingSettings()
+    flows: FlowSettings = FlowSettings()

@@ -1,0 +1,73 @@
+"""``nms flows``: the flow collector on its own, serving /metrics."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from collectors.flows.receiver import parse_listen
+from collectors.flows.settings import FlowSettings
+
+log = logging.getLogger("nms.flows")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "flows", help="run the flow collector (NetFlow v5/v9, IPFIX) and serve its /metrics",
+        description="Receive NetFlow v5/v9 and IPFIX on UDP and serve the aggregates on /metrics. "
+                    "The inventory (from --config) maps flow addresses to sites.")
+    p.add_argument("--listen", help="UDP host:port for flows (default: flows.listen of nms.yaml, "
+                                    "or 127.0.0.1:2055)")
+    p.add_argument("--metrics", default="127.0.0.1:9702", help="host:port serving /metrics (default %(default)s)")
+    p.add_argument("--no-inventory", action="store_true", help="do not load the inventory (no site mapping)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from collectors.flows.service import FlowService
+    from nms.configfile import ConfigError
+    from nms.district import DEFAULT_CONFIG, load_district
+
+    district = None
+    if not args.no_inventory:
+        try:
+            district = load_district(Path(getattr(args, "config", None) or DEFAULT_CONFIG))
+        except ConfigError as exc:
+            print(exc)
+            return 2
+    settings = getattr(getattr(district, "settings", None), "flows", None) or FlowSettings()
+    if args.listen:
+        settings = settings.model_copy(update={"listen": args.listen})
+    service = FlowService(district, settings=settings)
+    try:
+        service.start_threads()
+    except OSError as exc:
+        print(f"flows: cannot listen on {settings.listen}: {exc.strerror}")
+        return 2
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in service.collectors():
+        registry.register(collector)
+    host, port = parse_listen(args.metrics)
+    server, thread = start_http_server(port, addr=host, registry=registry)
+    log.info("flows on udp %s, metrics on http://%s/metrics", settings.listen, args.metrics)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    if hasattr(signal, "SIGHUP") and district is not None:
+        def _reload(*_: object) -> None:
+            try:
+                service.reload(load_district(district.config_path))
+                log.info("inventory reloaded")
+            except ConfigError as exc:
+                log.error("reload refused, the last good inventory stays: %s", exc)
+        signal.signal(signal.SIGHUP, _reload)
+    done.wait()
+    service.stop_threads()
+    server.shutdown()
+    thread.join(timeout=2)
+    return 0

@@ -1,0 +1,108 @@
+"""Prometheus exposition: a custom collector that builds the families at scrape time.
+
+Series that leave the top N are gone at the next scrape because nothing is kept between
+scrapes except the counters themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from collectors.flows.engine import FlowEngine
+from collectors.flows.receiver import Receiver
+
+_VERSIONS = {5: "5", 9: "9", 10: "ipfix"}
+
+
+def _triple(prefix: str, what: str, labels: list[str], cells: dict) -> Iterator[Metric]:
+    families = [CounterMetricFamily(f"{prefix}_{unit}", f"{unit.capitalize()} of flows {what}.", labels=labels)
+                for unit in ("bytes", "packets", "flows")]
+    for key, totals in sorted(cells.items()):
+        for family, value in zip(families, totals, strict=True):
+            family.add_metric(list(key), value)
+    yield from families
+
+
+class FlowCollector(Collector):
+    def __init__(self, engine: FlowEngine, receiver: Receiver | None = None):
+        self.engine = engine
+        self.receiver = receiver
+
+    def describe(self) -> list[Metric]:
+        return []  # families are built at scrape time; nothing to check at registration
+
+    def collect(self) -> Iterator[Metric]:
+        agg = self.engine.aggregator.snapshot()
+        stats = self.engine.stats()
+        yield from _triple("nms_flow", "by exporter, interface and direction (in: input interface, "
+                           "out: output interface)", ["exporter", "interface", "direction"], agg["interfaces"])
+        yield from _triple("nms_flow_protocol", "by IP protocol", ["protocol"],
+                           {(k,): v for k, v in agg["protocols"].items()})
+        yield from _triple("nms_flow_service", "by protocol and well-known port (other: any other port)",
+                           ["protocol", "port"], agg["services"])
+        yield from _triple("nms_flow_site", "by site and category (out: sent by the site, in: received)",
+                           ["site", "category", "direction"], agg["sites"])
+
+        top = GaugeMetricFamily("nms_flow_top_talker_bytes",
+                                "Bytes sent by the top talkers in the last complete window.",
+                                labels=["address", "site", "rank"])
+        sites = self.engine.aggregator.sites
+        for rank, (address, nbytes) in enumerate(agg["talkers"], start=1):
+            top.add_metric([address, sites.site_of(address)[0], str(rank)], nbytes)
+        yield top
+        yield GaugeMetricFamily("nms_flow_top_talker_window_seconds", "Length of a top-talker window.",
+                                value=agg["window"])
+
+        packets = CounterMetricFamily("nms_flow_export_packets", "Export datagrams decoded, by exporter.",
+                                      labels=["exporter", "version"])
+        for (exporter, version), value in sorted(stats["packets"].items()):
+            packets.add_metric([exporter, _VERSIONS.get(version, str(version))], value)
+        yield packets
+        records = CounterMetricFamily("nms_flow_records", "Flow records received, by exporter.",
+                                      labels=["exporter", "version"])
+        for (exporter, version), value in sorted(stats["records"].items()):
+            records.add_metric([exporter, _VERSIONS.get(version, str(version))], value)
+        yield records
+        errors = CounterMetricFamily("nms_flow_decode_errors", "Datagrams or sets that could not be decoded.",
+                                     labels=["reason"])
+        for reason, value in sorted(stats["errors"].items()):
+            errors.add_metric([reason], value)
+        yield errors
+        templates = GaugeMetricFamily("nms_flow_templates", "Templates known.", labels=["exporter", "kind"])
+        for (exporter, kind), value in sorted(stats["templates"].items()):
+            templates.add_metric([exporter, kind], value)
+        yield templates
+        sets, nbytes = stats["waiting"]
+        yield GaugeMetricFamily("nms_flow_waiting_sets", "Data sets waiting for their template.", value=sets)
+        yield GaugeMetricFamily("nms_flow_waiting_bytes", "Bytes of data waiting for their template.",
+                                value=nbytes)
+        for name, key, text in (
+            ("nms_flow_sequence_lost_flows", "lost_flows",
+             "Flows lost according to sequence numbers (NetFlow v9: estimated from lost packets)."),
+            ("nms_flow_sequence_lost_packets", "lost_packets", "NetFlow v9 export packets lost (sequence gaps)."),
+            ("nms_flow_sequence_resets", "sequence_resets", "Sequence numbers that went backwards or jumped."),
+        ):
+            family = CounterMetricFamily(name, text, labels=["exporter"])
+            for exporter, value in sorted(stats[key].items()):
+                family.add_metric([exporter], value)
+            yield family
+        yield CounterMetricFamily("nms_flow_decode_cpu_seconds", "Thread CPU time spent decoding and aggregating.",
+                                  value=self.engine.busy_seconds)
+        if self.receiver is not None:
+            rx = self.receiver
+            yield CounterMetricFamily("nms_flow_datagrams_received", "UDP datagrams received.", value=rx.received)
+            yield CounterMetricFamily("nms_flow_queue_dropped",
+                                      "Datagrams dropped because the decode queue was full.",
+                                      value=rx.queue_dropped)
+            yield GaugeMetricFamily("nms_flow_queue_length", "Datagrams waiting to be decoded.",
+                                    value=len(rx.queue))
+            yield GaugeMetricFamily("nms_flow_receive_buffer_bytes", "The socket's receive buffer.",
+                                    value=rx.buffer_size)
+            drops = rx.kernel_drops()
+            if drops is not None:
+                yield CounterMetricFamily("nms_flow_kernel_receive_drops",
+                                          "Datagrams the kernel dropped for this socket (/proc/net/udp).",
+                                          value=drops)
