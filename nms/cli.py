@@ -44,6 +44,8 @@ examples:
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=getattr(logging, level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level.upper() != "DEBUG":  # one line per job run is noise at the district's scale
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _load(args: argparse.Namespace) -> District:
@@ -168,7 +170,28 @@ def _run_services(args: argparse.Namespace, district: District, services: list) 
     return 0
 
 
+def _services(args: argparse.Namespace, district: District, asterisk_etc: str | None = None) -> list:
+    """Every service that the configuration enables, in start order."""
+    services = [_snmp_collector(args, district)]
+    if district.settings.flows.enabled:
+        from collectors.flows.service import FlowService
+
+        services.append(FlowService(district))
+    ivr = district.settings.ivr
+    if ivr.enabled:
+        from ivr.service import IvrService
+        from nms.secrets import SecretResolver
+
+        config = ivr.config if ivr.config.is_absolute() else district.config_path.parent / ivr.config
+        etc = Path(asterisk_etc) if asterisk_etc else ivr.asterisk_etc
+        services.append(IvrService(config, secrets=SecretResolver(Path(args.secrets_dir) if args.secrets_dir
+                                                                  else None), asterisk_etc=etc))
+    return services
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from nms.secrets import SecretError
+
     district = _load(args)
     lab_state = None
     if args.lab:
@@ -177,9 +200,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         lab_state = lab_up(district, Path(args.run_dir), prometheus=not args.no_prometheus, progress=True)
         os.environ["NMS_SECRETS_DIR"] = str(lab_state.secrets_dir)
         args.secrets_dir = str(lab_state.secrets_dir)
-        print(_lab_banner(lab_state), file=sys.stderr)
+        print(lab_state.describe(), file=sys.stderr)
     try:
-        services = [_snmp_collector(args, district)]
+        services = _services(args, district, lab_state.asterisk_etc if lab_state else None)
+    except SecretError as exc:
+        print(f"nms: {exc}", file=sys.stderr)
+        return 2
+    try:
         return _run_services(args, district, services)
     finally:
         if lab_state is not None and not args.keep_lab:
@@ -189,22 +216,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 # -- lab -----------------------------------------------------------------------------------------
-def _lab_banner(state) -> str:
-    lines = [f"lab: run directory {state.run_dir}"]
-    if getattr(state, "prometheus_url", None):
-        lines.append(f"lab: Prometheus at {state.prometheus_url}")
-    if getattr(state, "down_devices", None):
-        lines.append(f"lab: devices simulated as down: {', '.join(state.down_devices)}")
-    return "\n".join(lines)
-
-
 def cmd_lab(args: argparse.Namespace) -> int:
     from nms.lab import lab_down, lab_status, lab_up
 
     run_dir = Path(args.run_dir)
     if args.lab_action == "up":
         state = lab_up(_load(args), run_dir, prometheus=not args.no_prometheus, progress=True)
-        print(_lab_banner(state))
+        print(state.describe())
         return 0
     if args.lab_action == "down":
         lab_down(run_dir)
@@ -214,7 +232,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     if state is None:
         print(f"no lab in {run_dir}")
         return 1
-    print(_lab_banner(state))
+    print(state.describe())
     return 0
 
 
@@ -236,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    p = add("run", cmd_run, "run every service (SNMP collector, ...) with one /metrics endpoint")
+    p = add("run", cmd_run, "run every service (SNMP and flow collectors, IVR controller) with one /metrics")
     p.add_argument("--lab", action="store_true", help="first start the simulated district (nms lab up)")
     p.add_argument("--run-dir", default=str(DEFAULT_RUN_DIR), help="lab state directory (default: %(default)s)")
     p.add_argument("--no-prometheus", action="store_true", help="with --lab: do not start Prometheus")

@@ -43,9 +43,17 @@ class PollingSettings(_Strict):
     concurrency: int = Field(default=128, ge=1, le=4096, description="devices polled at once")
 
 
+class IvrSettings(_Strict):
+    enabled: bool = True
+    config: Path = Field(default=Path("ivr.yaml"), description="the IVR configuration, relative to nms.yaml")
+    asterisk_etc: Path | None = Field(default=Path("/etc/asterisk"),
+                                      description="where rendered Asterisk configuration is written on reload")
+
+
 class Settings(_Strict):
     inventory: Path = Path("inventory.yaml")
     snmp: Path = Path("snmp.yaml")
     http: HttpSettings = HttpSettings()
     polling: PollingSettings = PollingSettings()
     flows: FlowSettings = FlowSettings()
+    ivr: IvrSettings = IvrSettings()

@@ -7,3 +7,5 @@ import os
 # Tests never read the operator's secrets directory by accident.
 os.environ.pop("NMS_SECRETS_DIR", None)
 os.environ.pop("CREDENTIALS_DIRECTORY", None)
+
+from tests.lab_fixtures import lab_agents, lab_district, lab_run_dir  # noqa: F401

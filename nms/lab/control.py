@@ -1,0 +1,116 @@
+"""``nms lab up|down|status``: the whole simulated district as one unit in a run directory."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from nms.district import District
+from nms.lab import processes
+from nms.lab.agents import AgentPaths, start_agents
+from nms.lab.errors import LabError
+from nms.lab.options import LabOptions
+from nms.lab.prometheus import scrape_target, start_prometheus, url_of
+from nms.lab.state import LabState
+
+DEFAULT_RUN_DIR = Path(__file__).resolve().parents[2] / "run" / "lab"
+
+
+def lab_status(run_dir: Path = DEFAULT_RUN_DIR) -> LabState | None:
+    """The recorded lab, or None if there is none. ``state.running()`` tells what still runs."""
+    return LabState.load(Path(run_dir).resolve())
+
+
+def lab_up(district: District, run_dir: Path = DEFAULT_RUN_DIR, *, prometheus: bool = True, progress: bool = True,
+           options: LabOptions | None = None) -> LabState:
+    """Start the agents of every active device (a few stay down) and Prometheus.
+
+    Idempotent: if the lab already runs, it is returned with ``already_running`` set (Prometheus is
+    started if it was asked for and is missing). A lab with dead parts is cleaned up and restarted.
+    """
+    options = options or LabOptions()
+    run_dir = Path(run_dir).resolve()
+    existing = lab_status(run_dir)
+    if existing is not None and all(p.running() for p in existing.agents):
+        if prometheus and (existing.prometheus is None or not existing.prometheus.running()):
+            _add_prometheus(existing, district, options)
+            existing.save()
+        existing.already_running = True
+        return existing
+    if existing is not None:
+        lab_down(run_dir)
+
+    started = time.time()
+    agents = start_agents(district, run_dir, options=options, progress=progress)
+    state = LabState(
+        run_dir=run_dir, secrets_dir=agents.secrets_dir, config_path=str(district.config_path),
+        started_at=started, agent_user=agents.user, agents=agents.processes,
+        endpoints={name: spec.endpoint for name, spec in sorted(agents.specs.items())},
+        down_devices=list(agents.faults.down),
+        reboots={n: {"period": r.period, "phase": r.phase} for n, r in agents.faults.reboot.items()},
+        wraps=dict(agents.faults.wrap), warnings=list(agents.warnings))
+    try:
+        if prometheus:
+            _add_prometheus(state, district, options)
+        state.save()
+        _add_extras(state, district, options)
+        state.save()
+    except BaseException:
+        for p in state.processes():
+            p.stop()
+        raise
+    return state
+
+
+def _add_prometheus(state: LabState, district: District, options: LabOptions) -> None:
+    listen = district.settings.http.listen
+    state.prometheus = start_prometheus(state.run_dir, listen, options.prometheus_listen, options.rule_files)
+    state.prometheus_url = url_of(options.prometheus_listen)
+    state.service_url = f"http://{scrape_target(listen)}/metrics"
+
+
+def ivr_config_path(district: District) -> Path:
+    return Path(district.config_path).parent / "ivr.yaml"
+
+
+def _add_extras(state: LabState, district: District, options: LabOptions) -> None:
+    """The parts beyond SNMP: a flow exporter and the IVR's Asterisk."""
+    if options.flows and district.settings.flows.enabled:
+        from nms.lab.flows import start_flow_replay
+
+        state.extras.append(start_flow_replay(district, state.run_dir, district.settings.flows.listen))
+    if options.asterisk and ivr_config_path(district).exists():
+        from ivr.config import load_config
+        from nms.lab.asterisk import start_lab_asterisk
+
+        handle = start_lab_asterisk(load_config(ivr_config_path(district)), state.run_dir,
+                                    secrets_dir=state.secrets_dir)
+        inst = handle.instance
+        state.extras.append(processes.ManagedProcess(name="asterisk", pid=inst.proc.pid, log=inst.log_path,
+                                                     marker=inst.conf, popen=inst.proc))
+        state.asterisk_etc = str(inst.etc_dir)
+
+
+def lab_down(run_dir: Path = DEFAULT_RUN_DIR) -> None:
+    """Stop every process of the lab (SIGTERM, then SIGKILL) and forget its state.
+
+    Processes are found from the state file and, in case it was lost, by the run directory's paths
+    in their command lines.
+    """
+    run_dir = Path(run_dir).resolve()
+    state = LabState.load(run_dir)
+    failed: list[str] = []
+    for p in state.processes() if state else []:
+        p.stop()
+        if p.running():
+            failed.append(f"{p.name} (pid {p.pid})")
+    markers = [f"--args-from-file={AgentPaths(run_dir).args}", f"--config.file={run_dir / 'prometheus'}",
+               str(run_dir / "flows")]
+    for marker in markers:
+        for pid in processes.find_by_marker(marker):
+            processes.stop(pid, marker)
+            if processes.is_running(pid, marker):
+                failed.append(f"pid {pid}")
+    if failed:
+        raise LabError("down", f"멈추지 않는 프로세스: {', '.join(failed)}")
+    (run_dir / "lab.json").unlink(missing_ok=True)

@@ -1,0 +1,69 @@
+"""The lab's own SNMP secrets: random, generated once per run directory, files with mode 0600.
+
+They are written as the secrets the service reads (nms/secrets.py): ``<set>`` holds a v2c
+community, ``<set>-auth`` and ``<set>-priv`` the v3 keys. The service started with
+``NMS_SECRETS_DIR=<run-dir>/secrets`` then polls the lab with them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from collectors.snmp.config import Credential, SnmpConfig
+
+
+@dataclass(frozen=True)
+class LabCredential:
+    name: str
+    version: str  # "2c" or "3"
+    community: str | None = None
+    username: str | None = None
+    auth_protocol: str | None = None
+    auth_key: str | None = None
+    priv_protocol: str | None = None
+    priv_key: str | None = None
+
+    def net_snmp_args(self) -> list[str]:
+        """Arguments for net-snmp's tools (snmpget, snmpbulkwalk)."""
+        if self.version == "2c":
+            return ["-v2c", "-c", self.community or ""]
+        return ["-v3", "-l", "authPriv", "-u", self.username or "", "-a", self.auth_protocol or "",
+                "-A", self.auth_key or "", "-x", self.priv_protocol or "", "-X", self.priv_key or ""]
+
+
+def _secret(directory: Path, name: str, length: int) -> str:
+    path = directory / name
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+        if value:
+            return value
+    except FileNotFoundError:
+        pass
+    # Hex only: a community is also a data file name for snmpsim, and keys pass through argv files.
+    value = secrets.token_hex(length)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(value + "\n")
+    os.chmod(path, 0o600)
+    return value
+
+
+def ensure_lab_secrets(directory: Path, snmp: SnmpConfig) -> dict[str, LabCredential]:
+    """Create (or reuse) the secrets of every credential set of ``snmp``; return them by set name."""
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    found: dict[str, LabCredential] = {}
+    for name, cred in sorted(snmp.credentials.items()):
+        found[name] = _credential(directory, name, cred)
+    return found
+
+
+def _credential(directory: Path, name: str, cred: Credential) -> LabCredential:
+    if cred.version == "2c":
+        return LabCredential(name, "2c", community=_secret(directory, name, 12))
+    return LabCredential(name, "3", username=cred.username, auth_protocol=cred.auth_protocol,
+                         auth_key=_secret(directory, f"{name}-auth", 16),
+                         priv_protocol=cred.priv_protocol, priv_key=_secret(directory, f"{name}-priv", 16))

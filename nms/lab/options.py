@@ -1,0 +1,45 @@
+"""Knobs of the simulated district. The defaults are what ``nms lab up`` runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PROMETHEUS_LISTEN = "127.0.0.1:9790"
+
+
+@dataclass(frozen=True)
+class LabOptions:
+    processes: int = 2
+    """snmpsim processes for the SNMPv2c devices; SNMPv3 devices get one more (it runs ``--v3-only``)."""
+
+    down: Sequence[str] | None = None
+    """Devices that get no agent, so polls time out. ``None``: a deterministic handful (see faults)."""
+
+    reboot: Sequence[str] | None = None
+    """Devices that reboot in turn, one every ``reboot_interval`` seconds. ``None``: chosen automatically."""
+
+    reboot_interval: float = 600.0
+
+    wrap: Sequence[str] | None = None
+    """Devices whose busiest port's ifHCInOctets (and ifInErrors, a Counter32) wrap ``wrap_after``
+    seconds after ``lab up``. ``None``: chosen automatically."""
+
+    wrap_after: float = 180.0
+
+    prometheus_listen: str = DEFAULT_PROMETHEUS_LISTEN
+
+    rule_files: Sequence[Path] = field(default_factory=tuple)
+    """Prometheus rule files (alerts). Hook for later; none yet."""
+
+    agent_user: str | None = None
+    """User the agents run as: ``nobody`` when it can read the venv and the run directory, else root."""
+
+    startup_timeout: float = 180.0
+
+    flows: bool = True
+    """Replay generated district traffic with softflowd to the flow collector (settings.flows.listen)."""
+
+    asterisk: bool = True
+    """Start the lab Asterisk 22 with the rendered IVR configuration (ivr.yaml beside nms.yaml)."""

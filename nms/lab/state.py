@@ -1,0 +1,119 @@
+"""What a running lab is made of, kept in ``<run-dir>/lab.json`` (no secrets in it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nms.lab.agents import AgentProcess
+from nms.lab.processes import ManagedProcess
+
+STATE_FILE = "lab.json"
+EXTRA_LABELS = {"softflowd": "흐름 재생 (softflowd → 수집기)", "asterisk": "Asterisk 22 (자동응답)"}
+
+
+@dataclass
+class LabState:
+    run_dir: Path
+    secrets_dir: Path
+    config_path: str
+    started_at: float
+    agent_user: str
+    agents: list[AgentProcess]
+    endpoints: dict[str, str]  # device -> host:port of its agent
+    down_devices: list[str]
+    reboots: dict[str, dict[str, float]] = field(default_factory=dict)  # device -> {period, phase}
+    wraps: dict[str, float] = field(default_factory=dict)  # device -> epoch of the counter wrap
+    prometheus: ManagedProcess | None = None
+    prometheus_url: str | None = None
+    service_url: str | None = None  # what Prometheus scrapes
+    warnings: list[str] = field(default_factory=list)
+    extras: list[ManagedProcess] = field(default_factory=list)  # flow replay, Asterisk
+    asterisk_etc: str | None = None  # where the lab Asterisk reads its rendered configuration
+    already_running: bool = False  # set by lab_up when it found the lab up; not stored
+
+    @property
+    def state_file(self) -> Path:
+        return self.run_dir / STATE_FILE
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes()]
+
+    def processes(self) -> list[ManagedProcess]:
+        return [*self.agents, *([self.prometheus] if self.prometheus else []), *self.extras]
+
+    def running(self) -> dict[str, bool]:
+        return {p.name: p.running() for p in self.processes()}
+
+    def all_running(self) -> bool:
+        return all(self.running().values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_dir": str(self.run_dir), "secrets_dir": str(self.secrets_dir), "config_path": self.config_path,
+            "started_at": self.started_at, "agent_user": self.agent_user,
+            "agents": [p.to_json() for p in self.agents], "endpoints": self.endpoints,
+            "down_devices": self.down_devices, "reboots": self.reboots, "wraps": self.wraps,
+            "prometheus": self.prometheus.to_json() if self.prometheus else None,
+            "prometheus_url": self.prometheus_url, "service_url": self.service_url, "warnings": self.warnings,
+            "extras": [p.to_json() for p in self.extras], "asterisk_etc": self.asterisk_etc,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LabState:
+        prom = data.get("prometheus")
+        return cls(
+            run_dir=Path(data["run_dir"]), secrets_dir=Path(data["secrets_dir"]), config_path=data["config_path"],
+            started_at=float(data["started_at"]), agent_user=data["agent_user"],
+            agents=[AgentProcess.from_json(p) for p in data["agents"]], endpoints=dict(data["endpoints"]),
+            down_devices=list(data["down_devices"]), reboots=dict(data.get("reboots", {})),
+            wraps=dict(data.get("wraps", {})), prometheus=ManagedProcess.from_json(prom) if prom else None,
+            prometheus_url=data.get("prometheus_url"), service_url=data.get("service_url"),
+            warnings=list(data.get("warnings", [])),
+            extras=[ManagedProcess.from_json(p) for p in data.get("extras", [])],
+            asterisk_etc=data.get("asterisk_etc"))
+
+    def save(self) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, self.state_file)
+
+    @classmethod
+    def load(cls, run_dir: Path) -> LabState | None:
+        try:
+            data = json.loads((run_dir / STATE_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        return cls.from_json(data)
+
+    def describe(self) -> str:
+        """A summary for people (``nms lab status``)."""
+        running = self.running()
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started_at))
+        lines = [f"시뮬레이션 구역: {self.run_dir} (시작 {started}, 설정 {self.config_path})"]
+        for p in self.agents:
+            status = "실행 중" if running[p.name] else "중지됨"
+            lines.append(f"  SNMP 에이전트 {p.name}: pid {p.pid}, 장비 {len(p.devices)}대, {status} (로그 {p.log})")
+        lines.append(f"  응답하는 장비 {len(self.endpoints)}대 (에이전트 사용자 {self.agent_user})")
+        lines.append(f"  다운 장비 {len(self.down_devices)}대: {', '.join(self.down_devices) or '-'}")
+        if self.reboots:
+            every = min(r["period"] for r in self.reboots.values()) / max(1, len(self.reboots))
+            lines.append(f"  재부팅 순환 ({every / 60:.0f}분마다 1대): {', '.join(self.reboots)}")
+        for device, at in self.wraps.items():
+            when = time.strftime("%H:%M:%S", time.localtime(at))
+            lines.append(f"  카운터 wrap: {device} ({when})")
+        if self.prometheus:
+            status = "실행 중" if running[self.prometheus.name] else "중지됨"
+            lines.append(f"  Prometheus: {self.prometheus_url} pid {self.prometheus.pid}, {status} "
+                         f"(수집 대상 {self.service_url}, 로그 {self.prometheus.log})")
+        for p in self.extras:
+            status = "실행 중" if running[p.name] else "중지됨"
+            lines.append(f"  {EXTRA_LABELS.get(p.name, p.name)}: pid {p.pid}, {status} (로그 {p.log})")
+        lines.append(f"  비밀 정보: NMS_SECRETS_DIR={self.secrets_dir}")
+        lines += [f"  경고: {w}" for w in self.warnings]
+        return "\n".join(lines)
