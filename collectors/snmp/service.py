@@ -3,7 +3,9 @@
 Each device class (backbone, access, ips, ap, host) is one interval job. A cycle polls every
 active device of the class at once, bounded by a semaphore, each device within its own budget,
 so a dead device never holds up the others. ``max_instances=1`` means no device is ever polled
-twice at the same time; a cycle that cannot start because the last one still runs is a misfire.
+twice at the same time. Runs are not coalesced, so that every cycle that could not start (the
+last one still runs, or the loop was stalled past the grace time) is reported and counted as a
+misfire instead of silently folded into the next one.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ class SnmpCollector:
                 continue
             trigger = IntervalTrigger(seconds=cls.interval, jitter=cls.interval * polling.jitter)
             self.scheduler.add_job(self.poll_class, trigger, args=[role], id=job_id, name=f"poll {role.value}",
-                                   replace_existing=True, max_instances=1, coalesce=True,
+                                   replace_existing=True, max_instances=1, coalesce=False,
                                    misfire_grace_time=max(1, int(cls.interval / 2)),
                                    next_run_time=_first_run(cls.interval, polling.jitter))
 
