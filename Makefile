@@ -12,7 +12,7 @@ RUN_DIR ?= run/lab
 # Debian packages: real agents and tools used by the lab, the tests and the benchmarks.
 APT_PACKAGES := python3-venv python3-dev gcc snmp snmpd prometheus prometheus-snmp-exporter \
 	softflowd nfdump tcpdump mmdebstrap espeak-ng sox libsox-fmt-all faketime tzdata \
-	chromium chromium-driver procps iproute2 ca-certificates
+	chromium chromium-driver fonts-nanum procps iproute2 ca-certificates
 
 .PHONY: setup apt venv asterisk run test lint bench clean
 
@@ -54,6 +54,7 @@ bench: setup
 	$(PY) bench/snmp_cycle.py
 	$(PY) bench/flows.py
 	$(PY) bench/ivr_load.py
+	$(PY) bench/admin_load.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) run *.egg-info

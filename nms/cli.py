@@ -160,10 +160,13 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 # -- running everything ------------------------------------------------------------------------
-def _run_services(args: argparse.Namespace, district: District, services: list) -> int:
+def _run_services(args: argparse.Namespace, district: District, services: list, admin=None) -> int:
     from nms.service import ServiceRunner
 
-    runner = ServiceRunner(Path(args.config), district, services)
+    runner = ServiceRunner(Path(args.config), district, services + ([admin] if admin else []))
+    if admin is not None:
+        admin.attach(runner)
+        print(f"admin page: {admin.url}", file=sys.stderr)
     print(f"nms {__version__}: serving http://{district.settings.http.listen}/metrics "
           f"({', '.join(s.name for s in services)}); Ctrl-C stops", file=sys.stderr)
     asyncio.run(runner.run())
@@ -189,6 +192,25 @@ def _services(args: argparse.Namespace, district: District, asterisk_etc: str | 
     return services
 
 
+def _admin_service(district: District, lab_state=None):
+    """The admin page; in the lab, with its own state and a generated admin login (no default password)."""
+    from nms.admin.service import AdminService
+    from nms.admin.workspace import admin_settings
+
+    settings = admin_settings(district)
+    if lab_state is not None:
+        from nms.lab.asterisk import rootfs_path
+        from nms.lab.labsecrets import ensure_admin_login
+
+        state_dir = Path(lab_state.run_dir) / "admin"
+        settings = settings.model_copy(update={
+            "state_dir": state_dir, "users_db": state_dir / "users.sqlite3",
+            "sounds_dir": rootfs_path() / "usr/share/asterisk/sounds"})
+        name, secret_file = ensure_admin_login(settings.users_db, Path(lab_state.secrets_dir))
+        print(f"admin page login (lab only): user {name}, password in {secret_file}", file=sys.stderr)
+    return AdminService(district, settings=settings)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from nms.secrets import SecretError
 
@@ -206,8 +228,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SecretError as exc:
         print(f"nms: {exc}", file=sys.stderr)
         return 2
+    admin = _admin_service(district, lab_state) if district.settings.admin.enabled else None
     try:
-        return _run_services(args, district, services)
+        return _run_services(args, district, services, admin)
     finally:
         if lab_state is not None and not args.keep_lab:
             from nms.lab import lab_down
@@ -297,9 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from collectors.flows.cli import register as register_flows
     from ivr.cli import register as register_ivr
+    from nms.admin.cli import register as register_admin
 
     register_flows(sub)
     register_ivr(sub)
+    register_admin(sub)
     return parser
 
 

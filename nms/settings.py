@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from collectors.flows.settings import FlowSettings
+from nms.admin.settings import AdminSettings
 from nms.inventory.models import Role
 
 
@@ -57,3 +58,4 @@ class Settings(_Strict):
     polling: PollingSettings = PollingSettings()
     flows: FlowSettings = FlowSettings()
     ivr: IvrSettings = IvrSettings()
+    admin: AdminSettings = AdminSettings()

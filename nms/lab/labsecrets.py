@@ -67,3 +67,27 @@ def _credential(directory: Path, name: str, cred: Credential) -> LabCredential:
     return LabCredential(name, "3", username=cred.username, auth_protocol=cred.auth_protocol,
                          auth_key=_secret(directory, f"{name}-auth", 16),
                          priv_protocol=cred.priv_protocol, priv_key=_secret(directory, f"{name}-priv", 16))
+
+
+LAB_ADMIN = "lab-admin"
+
+
+def ensure_admin_login(users_db: Path, secrets_dir: Path) -> tuple[str, Path]:
+    """A lab-only admin-page user with a random password kept in the lab's secrets (never a default).
+
+    Created once, when the lab's user store is empty; returns the user name and the password file.
+    """
+    from nms.admin.users import Role, UserStore
+
+    password_file = secrets_dir / "admin-password"
+    users_db.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    store = UserStore(users_db)
+    try:
+        if store.count() == 0:
+            password = secrets.token_urlsafe(18)
+            store.create(LAB_ADMIN, Role.ADMIN, password)
+            password_file.write_text(password + "\n", encoding="utf-8")
+            os.chmod(password_file, 0o600)
+    finally:
+        store.close()
+    return LAB_ADMIN, password_file

@@ -1,0 +1,87 @@
+"""Editing a YAML configuration file as the page does: comments, order and layout are kept.
+
+ruamel.yaml round-trips the document; the service itself reads it with PyYAML (YAML 1.1). A new
+string that PyYAML would read as something else (``09:00`` is a number in YAML 1.1, ``0226272301``
+an integer, ``yes`` a boolean) is written quoted, so what the page saves is what the service reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+_SEQ_LINE = re.compile(r"^( *)(\S[^:#]*):\s*(#.*)?\n( *)- ", re.MULTILINE)
+
+
+def _yaml(text: str) -> YAML:
+    y = YAML()
+    y.preserve_quotes = True
+    y.width = 4096
+    # Keep the file's own list indentation ("key:\n  - item" or "key:\n- item").
+    m = _SEQ_LINE.search(text)
+    offset = max(0, len(m.group(4)) - len(m.group(1))) if m else 0
+    y.indent(mapping=2, sequence=offset + 2, offset=offset)
+    return y
+
+
+def load(text: str) -> Any:
+    return _yaml(text).load(text)
+
+
+def dump(data: Any, like: str) -> str:
+    buf = io.StringIO()
+    _yaml(like).dump(data, buf)
+    return buf.getvalue()
+
+
+def safe(value: Any) -> Any:
+    """A value to put into the document: strings PyYAML would misread are quoted; containers recursively."""
+    if isinstance(value, str):
+        try:
+            reread = yaml.safe_load(value) if value.strip() else value
+        except Exception:  # PyYAML raises ValueError for impossible dates such as 2026-13-31
+            reread = None
+        return value if reread == value and "\n" not in value else DoubleQuotedScalarString(value)
+    if isinstance(value, dict):
+        m = CommentedMap()
+        for k, v in value.items():
+            m[k] = safe(v)
+        m.fa.set_flow_style() if _flat(value) else None
+        return m
+    if isinstance(value, list | tuple):
+        s = CommentedSeq(safe(v) for v in value)
+        if all(isinstance(v, str | int | float | bool | dt.date) for v in value):
+            s.fa.set_flow_style()
+        return s
+    return value
+
+
+def _flat(value: dict) -> bool:
+    return all(isinstance(v, str | int | float | bool | dt.date | None) or
+               (isinstance(v, list) and all(isinstance(x, str | int) for x in v)) for v in value.values())
+
+
+def edit(text: str, change: Callable[[Any], None]) -> str:
+    """Apply ``change`` to the round-tripped document and return the new text."""
+    data = load(text)
+    change(data)
+    return dump(data, text)
+
+
+def plain(value: Any) -> Any:
+    """The document (or a part of it) as plain Python data, as PyYAML would give it."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
