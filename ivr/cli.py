@@ -6,10 +6,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -94,15 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SecretError as exc:
         return _fail(str(exc))
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await service.start()
-        await stop.wait()
-        await service.stop()
+    from nms.service import run_until_signalled
 
-    asyncio.run(main())
+    run_until_signalled(service)
     return 0

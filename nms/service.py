@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -133,3 +134,22 @@ class ServiceRunner:
                 except Exception:
                     log.exception("service %s did not stop cleanly", service.name)
             self.http.stop()
+
+
+def run_until_signalled(service: Service, started: str | None = None) -> None:
+    """Run one service on its own until SIGINT or SIGTERM (``nms ivr``, ``nms admin``)."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await service.start()
+        if started:
+            print(started, file=sys.stderr)
+        try:
+            await stop.wait()
+        finally:
+            await service.stop()
+
+    asyncio.run(main())

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import getpass
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -93,17 +90,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if service.workspace.users.count() == 0:
         print("no users yet: create the first with `nms admin create-user NAME --role admin`", file=sys.stderr)
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await service.start()
-        print(f"nms admin: serving {service.url}/ (waitress); Ctrl-C stops", file=sys.stderr)
-        await stop.wait()
-        await service.stop()
+    from nms.service import run_until_signalled
 
-    asyncio.run(main())
+    run_until_signalled(service, f"nms admin: serving {service.url}/ (waitress); Ctrl-C stops")
     service.workspace.close()
     return 0

@@ -29,16 +29,10 @@ async def _sysnames(targets: Sequence[Target], timeout: float) -> list[str | Non
         UdpTransportTarget,
         UsmUserData,
         get_cmd,
-        usmAesCfb128Protocol,
-        usmAesCfb256Protocol,
-        usmHMAC192SHA256AuthProtocol,
-        usmHMAC384SHA512AuthProtocol,
-        usmHMACSHAAuthProtocol,
     )
 
-    auth_protocols = {"SHA": usmHMACSHAAuthProtocol, "SHA256": usmHMAC192SHA256AuthProtocol,
-                      "SHA512": usmHMAC384SHA512AuthProtocol}
-    priv_protocols = {"AES": usmAesCfb128Protocol, "AES256": usmAesCfb256Protocol}
+    from collectors.snmp.session_v3 import AUTH_PROTOCOLS, PRIV_PROTOCOLS
+
     engine = SnmpEngine()
 
     async def one(t: Target) -> str | None:
@@ -47,8 +41,8 @@ async def _sysnames(targets: Sequence[Target], timeout: float) -> list[str | Non
             auth = CommunityData(cred.community or "", mpModel=1)
         else:
             auth = UsmUserData(cred.username or "", authKey=cred.auth_key, privKey=cred.priv_key,
-                               authProtocol=auth_protocols[cred.auth_protocol or "SHA"],
-                               privProtocol=priv_protocols[cred.priv_protocol or "AES"])
+                               authProtocol=AUTH_PROTOCOLS[cred.auth_protocol or "SHA"],
+                               privProtocol=PRIV_PROTOCOLS[cred.priv_protocol or "AES"])
         transport = Udp6TransportTarget if ":" in t.host else UdpTransportTarget
         target = await transport.create((t.host, t.port), timeout=timeout, retries=0)
         error_indication, error_status, _, varbinds = await get_cmd(
