@@ -44,10 +44,11 @@ run: setup
 	$(NMS) run --lab --run-dir $(RUN_DIR)
 
 lint: venv
-	$(VENV)/bin/ruff check nms collectors ivr tests bench
+	$(VENV)/bin/ruff check nms collectors ivr dashboards tests bench
 
 test: setup
-	$(VENV)/bin/ruff check nms collectors ivr tests bench
+	$(VENV)/bin/ruff check nms collectors ivr dashboards tests bench
+	$(PY) -m dashboards.build --check
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests
 
 bench: setup

@@ -175,7 +175,9 @@ def _run_services(args: argparse.Namespace, district: District, services: list, 
 
 def _services(args: argparse.Namespace, district: District, asterisk_etc: str | None = None) -> list:
     """Every service that the configuration enables, in start order."""
-    services = [_snmp_collector(args, district)]
+    from nms.inventory.metrics import InventoryService
+
+    services = [InventoryService(district), _snmp_collector(args, district)]
     if district.settings.flows.enabled:
         from collectors.flows.service import FlowService
 

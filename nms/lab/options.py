@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_PROMETHEUS_LISTEN = "127.0.0.1:9790"
+ALERT_RULES = Path(__file__).resolve().parents[2] / "configs" / "prometheus" / "alerts.yml"
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,8 @@ class LabOptions:
 
     prometheus_listen: str = DEFAULT_PROMETHEUS_LISTEN
 
-    rule_files: Sequence[Path] = field(default_factory=tuple)
-    """Prometheus rule files (alerts). Hook for later; none yet."""
+    rule_files: Sequence[Path] = field(default_factory=lambda: (ALERT_RULES,))
+    """Prometheus rule files: the shipped alert rules."""
 
     agent_user: str | None = None
     """User the agents run as: ``nobody`` when it can read the venv and the run directory, else root."""

@@ -1,0 +1,54 @@
+"""PromQL pieces shared by the dashboards (and mirrored by the alert rules).
+
+Conventions the queries rely on, documented in docker/README.md for a real network:
+
+* an uplink is an interface whose ifAlias (its description) starts with ``uplink``; a backbone
+  interlink starts with ``interlink``;
+* a port is in use when it has a description (ifAlias not empty) and is administratively up;
+* an AP's wired port carries all of its clients' traffic: in = toward the clients (download), out =
+  from them (upload). APs are polled for ifXTable only (no ifType), so the wired port is known by
+  its name: Cisco ``Gi0``/``GigabitEthernet0``, UniFi ``eth0`` (radios are ``Do0``, ``wifi0``, ...).
+"""
+
+from __future__ import annotations
+
+RATE = "$__rate_interval"
+UPLINK_ALIAS = "(?i)uplink.*"
+BACKBONE_LINK_ALIAS = "(?i)(uplink|interlink).*"
+AP_WIRED = 'role="ap",ifName=~"(?i)(gi|eth|lan).*"'
+"""Selects an AP's wired (Ethernet) ports; extend the name pattern for another AP vendor."""
+
+
+def bits(metric: str, selector: str, window: str = RATE) -> str:
+    """bit/s of an octet counter."""
+    return f"rate({metric}{{{selector}}}[{window}]) * 8"
+
+
+def utilisation(direction: str, selector: str, window: str = RATE) -> str:
+    """Share (0..1) of the port's speed used in one direction; ports of unknown speed are left out."""
+    metric = "ifHCInOctets" if direction == "in" else "ifHCOutOctets"
+    return f"{bits(metric, selector, window)} / (ifHighSpeed{{{selector}}} * 1e6 > 0)"
+
+
+def utilisation_max(selector: str, by: str = "device, ifName, ifAlias", window: str = RATE) -> str:
+    """The busier direction's utilisation per port."""
+    return (f'max by ({by}) (label_replace({utilisation("in", selector, window)}, "direction", "in", "", "") '
+            f'or label_replace({utilisation("out", selector, window)}, "direction", "out", "", ""))')
+
+
+def with_install_year(expr: str) -> str:
+    """Adds the AP's install-year group (the seed table's row) from the inventory info series."""
+    return (f"({expr}) * on (device) group_left (installed_group) "
+            'max by (device, installed_group) (nms_device_info{role="ap"})')
+
+
+def ap_availability(by: str, selector: str = "") -> str:
+    extra = f",{selector}" if selector else ""
+    return (f'sum by ({by}) (nms_site_devices_up{{role="ap"{extra}}}) '
+            f'/ sum by ({by}) (nms_site_devices{{role="ap"{extra}}})')
+
+
+def top_talkers_bps(n: int = 10, window: str = "5m") -> str:
+    """Top talkers as bit/s: each window's bytes over the window's length, the peak of the last ``window``."""
+    return (f"topk({n}, max by (address, site) (max_over_time(nms_flow_top_talker_bytes[{window}])) * 8 "
+            "/ scalar(max(nms_flow_top_talker_window_seconds)))")

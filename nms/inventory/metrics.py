@@ -1,0 +1,78 @@
+"""The inventory as Prometheus info series, so dashboards can group live metrics by inventory facts.
+
+Polled series carry ``device``, ``site``, ``category`` and ``role`` only. Facts that do not change
+with polling (a site's Korean name, an AP's install year, planned devices) are published once per
+device and site as value-1 "info" series and joined in PromQL, e.g. APs up by install year::
+
+    sum by (installed) (nms_device_up{role="ap"}
+      * on (device) group_left (installed) max by (device, installed) (nms_device_info))
+
+:class:`InventoryService` is a :class:`nms.service.Service` with nothing to run: it only follows
+reloads so that the info series match the inventory in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client.metrics_core import Metric
+
+from nms.inventory.models import Inventory
+from nms.inventory.summary import year_label
+
+
+def _year(value: int | None) -> str:
+    return str(value) if value is not None else "unknown"
+
+
+class InventoryMetrics:
+    """Collector of ``nms_site_info`` and ``nms_device_info`` (value 1, one series each)."""
+
+    def __init__(self, inventory: Inventory):
+        self.inventory = inventory
+
+    def describe(self) -> list[Metric]:
+        return []  # built at scrape time from the inventory in force
+
+    def collect(self) -> Iterator[Metric]:
+        inventory = self.inventory
+        sites = inventory.site_by_id()
+        site_info = Metric("nms_site_info", "Sites of the inventory: Korean and English name, category, "
+                           "Wi-Fi install year (installed_group: the seed table's row)", "gauge")
+        for site in inventory.sites:
+            site_info.add_sample("nms_site_info", {
+                "site": site.id, "name": site.name, "name_en": site.name_en or "", "category": site.category.value,
+                "installed": _year(site.installed), "installed_group": year_label(site.installed)}, 1.0)
+        device_info = Metric("nms_device_info", "Devices of the inventory, planned and disabled ones included; "
+                             "installed is the device's install year, else its site's", "gauge")
+        for device in inventory.devices:
+            site = sites.get(device.site)
+            year = device.installed if device.installed is not None else (site.installed if site else None)
+            device_info.add_sample("nms_device_info", {
+                "device": device.name, "site": device.site, "category": site.category.value if site else "",
+                "role": device.role.value, "status": device.status.value, "installed": _year(year),
+                "installed_group": year_label(year), "vendor": device.vendor or "", "model": device.model or ""},
+                1.0)
+        yield from (site_info, device_info)
+
+
+class InventoryService:
+    """Publishes :class:`InventoryMetrics` in ``nms run`` and swaps the inventory on reload."""
+
+    name = "inventory"
+
+    def __init__(self, district: Any):
+        self.metrics = InventoryMetrics(district.inventory)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    def reload(self, district: Any) -> None:
+        self.metrics.inventory = district.inventory
+
+    def collectors(self) -> list[InventoryMetrics]:
+        return [self.metrics]

@@ -1,0 +1,380 @@
+"""Proof that the dashboards and the alert rules work, against a running lab.
+
+A small district runs for real: snmpsim agents (one AP down), softflowd replaying district
+traffic, a lab Asterisk 22 taking two calls (staff warnings, then a call that reaches the time
+limit), and the service (SNMP and flow collectors, IVR controller, inventory info) in-process
+with one /metrics. Debian's Prometheus scrapes it every second and loads configs/prometheus/alerts.yml.
+
+The queries come from the shipped dashboard JSON, as Grafana would send them: template variables
+are resolved against Prometheus (``label_values``), "All" becomes the variable's allValue, and
+Grafana's built-in intervals get lab-sized values. Every query of every panel must return data
+(at least one finite value), except panels marked event-driven, which must parse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from collectors.flows.service import FlowService
+from collectors.snmp.service import SnmpCollector
+from dashboards.build import load_all
+from dashboards.model import EVENT_DRIVEN_MARK
+from ivr.config import load_config
+from nms.district import District, load_district
+from nms.inventory.metrics import InventoryService
+from nms.lab import LabOptions, start_agents
+from nms.lab.flows import start_flow_replay
+from nms.secrets import SecretResolver
+from tests import ivr_fixtures
+from tests.flows_fixtures import free_udp_port as free_flow_port
+from tests.lab_fixtures import free_tcp_port, free_udp_port
+from tests.service_runner import RunningService
+
+asterisk_rootfs = ivr_fixtures.asterisk_rootfs
+
+REPO = Path(__file__).resolve().parent.parent
+ALERTS = REPO / "configs" / "prometheus" / "alerts.yml"
+PROMETHEUS = "/usr/bin/prometheus"
+DOWN_AP = "ap-market-01"  # the only AP of market-001: a device down, a site without Wi-Fi, a category at 0%
+BUILTINS = {"__rate_interval": "10s", "__interval": "5s"}
+
+SITES = [
+    {"id": "government-001", "name": "금천구청", "category": "government", "installed": 2015,
+     "subnets": ["10.10.1.0/24"]},
+    {"id": "market-001", "name": "남문시장", "category": "market", "installed": 2019, "subnets": ["10.40.1.0/24"]},
+    {"id": "park-001", "name": "금천체육공원", "category": "park", "installed": 2017, "subnets": ["10.20.1.0/24"]},
+    {"id": "park-002", "name": "삼각공원", "category": "park", "installed": 2021, "subnets": ["10.20.2.0/24"]},
+]
+
+
+def write_district(directory: Path) -> Path:
+    """Two backbone switches, an access switch, the IPS (v3), a server and four APs (one planned)."""
+    net = f"127.{random.randint(100, 250)}.{random.randint(0, 250)}"
+    names = [("bb-01", "backbone", "switch", "government-001", {}),
+             ("bb-02", "backbone", "switch", "government-001", {}),
+             ("acc-sw-01", "access", "switch", "government-001", {}),
+             ("ips-01", "ips", "ips", "government-001", {"credentials": "district-v3"}),
+             ("media-ctl-01", "host", "host", "government-001", {"tags": ["removable-media"]}),
+             ("ap-gov-01", "ap", "ap-cisco", "government-001", {"vendor": "Cisco"}),
+             ("ap-park-01", "ap", "ap-ubiquiti", "park-001", {"vendor": "Ubiquiti"}),
+             ("ap-park-02", "ap", "ap-cisco", "park-001", {"installed": 2021, "vendor": "Cisco"}),
+             (DOWN_AP, "ap", "ap-cisco", "market-001", {"vendor": "Cisco"})]
+    hosts = [f"{net}.{i + 1}" for i in range(len(names))]
+    port = free_udp_port(hosts)
+    devices = [{"name": name, "role": role, "site": site, "address": host, "port": port, "profile": profile,
+                "credentials": "district-v2c", **extra}
+               for (name, role, profile, site, extra), host in zip(names, hosts, strict=True)]
+    devices.append({"name": "ap-park-03", "role": "ap", "site": "park-002", "address": f"{net}.99", "port": port,
+                    "profile": "ap-cisco", "credentials": "district-v2c", "status": "planned"})
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "configs" / "snmp.yaml", directory / "snmp.yaml")
+    (directory / "inventory.yaml").write_text(
+        yaml.safe_dump({"version": 1, "sites": SITES, "devices": devices}, allow_unicode=True), encoding="utf-8")
+    classes = {role: {"interval": 2, "timeout": 0.5, "retries": 0}
+               for role in ("backbone", "access", "ips", "ap", "host")}
+    (directory / "nms.yaml").write_text(yaml.safe_dump({
+        "inventory": "inventory.yaml", "snmp": "snmp.yaml", "http": {"listen": f"127.0.0.1:{free_tcp_port()}"},
+        "polling": {"jitter": 0.0, "concurrency": 32, "classes": classes},
+        "flows": {"listen": f"127.0.0.1:{free_flow_port()}", "top_window": 2, "top_n": 10}}), encoding="utf-8")
+    return directory / "nms.yaml"
+
+
+class Prometheus:
+    """Debian's Prometheus scraping the service every second, with the shipped alert rules."""
+
+    def __init__(self, directory: Path, target: str):
+        if not Path(PROMETHEUS).exists():
+            pytest.fail("prometheus is missing: install the Debian package 'prometheus' (run `make setup`)")
+        directory.mkdir(parents=True, exist_ok=True)
+        config = directory / "prometheus.yml"
+        config.write_text(yaml.safe_dump({
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(ALERTS)],
+            "scrape_configs": [{"job_name": "nms", "static_configs": [{"targets": [target]}]}]}))
+        self.listen = f"127.0.0.1:{free_tcp_port()}"
+        self.url = f"http://{self.listen}"
+        self.log = directory / "prometheus.log"
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [PROMETHEUS, f"--config.file={config}", f"--web.listen-address={self.listen}",
+                 f"--storage.tsdb.path={directory / 'data'}"], stdout=log, stderr=subprocess.STDOUT, cwd=directory)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"Prometheus did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.2)
+        self.started = time.time()
+
+    def get(self, path: str, **params: str) -> tuple[int, dict[str, Any]]:
+        url = f"{self.url}{path}?{urllib.parse.urlencode(params, doseq=True)}"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as r:
+                return r.status, json.load(r)
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@dataclass
+class Lab:
+    district: District
+    prometheus: Prometheus
+    ivr: Any
+
+
+def _staff_answered(client) -> list[str]:
+    return [e.get("DestChannel") for e in client.events if e.get("Event") == "DialEnd"
+            and e.get("DialStatus") == "ANSWER" and "@nms-lab-staff" in (e.get("DestChannel") or "")]
+
+
+async def _calls(ivr_lab, service) -> None:
+    """Call 1: the staff presses the warning key until the call is terminated. Call 2: reaches the time limit."""
+    deadline = time.monotonic() + 30
+    while not service.stats.connected:
+        assert time.monotonic() < deadline, "the IVR controller never connected to the lab Asterisk"
+        await asyncio.sleep(0.1)
+    key = ivr_lab.config.protection.warning_key
+    first, second = ivr_lab.config.departments[0], ivr_lab.config.departments[1]
+    async with ivr_lab.client() as client:
+        await client.call(first.dids[0], caller="01055550001")
+        staff = await client.wait_until(lambda: _staff_answered(client), 30, "staff answered call 1")
+        await client.call(second.dids[0], caller="01055550002")
+        for n, sound in enumerate(("nms/warning-1", "nms/warning-2", "nms/warning-final"), start=1):
+            await client.press(staff[0], key)
+            await client.wait_until(lambda s=sound: client.playbacks(s), 15, sound)
+            await client.wait_until(lambda n=n: len(client.user_events("NmsProtection")) >= n, 10)
+        await client.wait_until(
+            lambda: any(e.get("Kind") == "time-limit-end" for e in client.user_events("NmsProtection")), 30,
+            "call 2 reaching the time limit")
+    deadline = time.monotonic() + 15
+    while sum(service.stats.protection.values()) < 4 or sum(service.stats.calls.values()) < 2:
+        assert time.monotonic() < deadline, f"controller saw {service.stats.protection} / {service.stats.calls}"
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def lab(asterisk_rootfs: Path) -> Iterator[Lab]:
+    run_dir = Path(tempfile.mkdtemp(prefix="nms-dashboards-"))
+    run_dir.chmod(0o755)  # the agents' unprivileged user reads their data below it
+    stack: list[Any] = []
+    try:
+        district = load_district(write_district(run_dir / "district"))
+        agents = start_agents(district, run_dir, options=LabOptions(down=[DOWN_AP], reboot=[], wrap=[]))
+        stack.append(agents)
+        ivr_data = ivr_fixtures.config_data(call_limit={"warning_after": 5, "end_after": 10})
+        ivr_lab = ivr_fixtures.IvrLab(load_config(ivr_fixtures.write_config(run_dir / "ivr", ivr_data)),
+                                      run_dir / "ivr", ivr_fixtures.instance_name("dash"))
+        stack.append(ivr_lab)
+        ivr = ivr_lab.service()
+        services = [SnmpCollector(district, SecretResolver(agents.secrets_dir, environ={})), FlowService(district),
+                    ivr, InventoryService(district)]
+        service = RunningService(district.config_path, services=services)
+        service.__enter__()
+        stack.append(service)
+        replay = start_flow_replay(district, run_dir, district.settings.flows.listen, version=9, interval=1.0)
+        stack.append(replay)
+        prometheus = Prometheus(run_dir / "prometheus", district.settings.http.listen)
+        stack.append(prometheus)
+        asyncio.run(asyncio.wait_for(_calls(ivr_lab, ivr), 120))
+        yield Lab(district, prometheus, ivr)
+    finally:
+        for part in reversed(stack):
+            if isinstance(part, RunningService):
+                part.__exit__(None, None, None)
+            elif hasattr(part, "close"):
+                part.close()
+            else:
+                part.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+# -- Grafana's part: variables and intervals ----------------------------------------------------------
+_VAR = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
+_LABEL_VALUES = re.compile(r"^label_values\((.+),\s*(\w+)\)$")
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(2) or m.group(3)
+        assert name in values, f"unknown variable ${name} in {text!r}"
+        return values[name]
+
+    return _VAR.sub(one, text)
+
+
+def resolve_variables(prom: Prometheus, dashboard: dict, start: float, end: float) -> dict[str, str]:
+    """Variable values as Grafana would set them by default: All, or else the first value."""
+    values = dict(BUILTINS, __range=f"{max(1, int(end - start))}s")
+    for var in dashboard["templating"]["list"]:
+        if var["type"] == "datasource":
+            continue
+        assert var["type"] == "query", var
+        m = _LABEL_VALUES.match(substitute(var["definition"], values))
+        assert m, f"{dashboard['uid']}: variable {var['name']} is not label_values(...): {var['definition']}"
+        status, body = prom.get("/api/v1/series", **{"match[]": m.group(1), "start": str(start), "end": str(end)})
+        assert status == 200, body
+        found = sorted({s[m.group(2)] for s in body["data"] if m.group(2) in s})
+        if var.get("includeAll"):
+            values[var["name"]] = var.get("allValue") or "(" + "|".join(map(re.escape, found)) + ")"
+        else:
+            assert found, f"{dashboard['uid']}: variable {var['name']} has no value in the lab"
+            values[var["name"]] = found[0]
+    return values
+
+
+def _finite(body: dict) -> bool:
+    data = body["data"]
+    if data["resultType"] == "matrix":
+        points = [v for series in data["result"] for _, v in series["values"]]
+    elif data["resultType"] == "vector":
+        points = [series["value"][1] for series in data["result"]]
+    else:
+        points = [data["result"][1]]
+    return any(math.isfinite(float(p)) for p in points)
+
+
+@dataclass
+class Query:
+    dashboard: str
+    panel: str
+    ref: str
+    expr: str
+    instant: bool
+    event_driven: bool
+
+    def run(self, prom: Prometheus, start: float, end: float) -> str | None:
+        """None if the query answered as it must; else what went wrong."""
+        if self.instant:
+            status, body = prom.get("/api/v1/query", query=self.expr, time=str(end))
+        else:
+            status, body = prom.get("/api/v1/query_range", query=self.expr, start=str(start), end=str(end), step="1")
+        if status != 200 or body.get("status") != "success":
+            return f"HTTP {status}: {body.get('error', body)}"
+        if self.event_driven:
+            return None
+        if not body["data"]["result"]:
+            return "no data"
+        if not _finite(body):
+            return "only NaN/Inf"
+        return None
+
+    def __str__(self) -> str:
+        return f"{self.dashboard} / {self.panel} / {self.ref}: {self.expr}"
+
+
+def panel_queries(prom: Prometheus, start: float, end: float) -> list[Query]:
+    out = []
+    for name, dashboard in load_all().items():
+        values = resolve_variables(prom, dashboard, start, end)
+        for panel in dashboard["panels"]:
+            if panel["type"] == "row":
+                continue
+            event_driven = EVENT_DRIVEN_MARK in panel.get("description", "")
+            for target in panel["targets"]:
+                out.append(Query(name, panel["title"], target["refId"], substitute(target["expr"], values),
+                                 bool(target.get("instant")), event_driven))
+    return out
+
+
+# -- the proofs ----------------------------------------------------------------------------------------
+def test_every_panel_query_returns_data(lab: Lab) -> None:
+    prom = lab.prometheus
+    pending: list[Query] = []
+    problems: dict[str, str] = {}
+    deadline = time.monotonic() + 60
+    first = True
+    while first or (pending and time.monotonic() < deadline):
+        if not first:
+            time.sleep(2)
+        end = time.time()
+        start = prom.started
+        queries = panel_queries(prom, start, end) if first else pending
+        first = False
+        problems = {}
+        for q in queries:
+            problem = q.run(prom, start, end)
+            if problem:
+                problems[str(q)] = problem
+        pending = [q for q in queries if str(q) in problems]
+        # A parse error never goes away: stop waiting for data that cannot come.
+        if any(p.startswith("HTTP 400") for p in problems.values()):
+            break
+    assert not problems, "queries that failed:\n" + "\n".join(f"  {q}\n    -> {p}" for q, p in problems.items())
+    assert len(load_all()) == 5
+
+
+def _rules(prom: Prometheus) -> list[dict]:
+    status, body = prom.get("/api/v1/rules")
+    assert status == 200, body
+    return [r for g in body["data"]["groups"] for r in g["rules"]]
+
+
+def test_every_alert_rule_evaluates_in_prometheus(lab: Lab) -> None:
+    prom = lab.prometheus
+    shipped = {r["alert"]: r["expr"] for g in yaml.safe_load(ALERTS.read_text())["groups"] for r in g["rules"]}
+    deadline = time.monotonic() + 30
+    while True:
+        rules = _rules(prom)
+        unevaluated = [r["name"] for r in rules if r.get("lastEvaluation", "").startswith("0001")]
+        if not unevaluated or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert {r["name"] for r in rules} == set(shipped), "Prometheus did not load every shipped rule"
+    assert not unevaluated, f"never evaluated: {unevaluated}"
+    unhealthy = {r["name"]: r.get("lastError") for r in rules if r["health"] != "ok" or r.get("lastError")}
+    assert not unhealthy, unhealthy
+    for name, expr in shipped.items():  # and each expression, asked directly
+        status, body = prom.get("/api/v1/query", query=expr)
+        assert status == 200 and body["status"] == "success", (name, body)
+
+
+def test_alerts_see_the_labs_faults(lab: Lab) -> None:
+    """The rules match the real series: the AP that is down makes its alerts pending (or firing)."""
+    prom = lab.prometheus
+    want = {("NmsDeviceDown", "device", DOWN_AP), ("NmsSiteAllApsDown", "site", "market-001"),
+            ("NmsApAvailabilityLow", "category", "market")}
+    deadline = time.monotonic() + 30
+    while True:
+        status, body = prom.get("/api/v1/alerts")
+        assert status == 200, body
+        active = {(a["labels"]["alertname"], key, a["labels"].get(key)) for a in body["data"]["alerts"]
+                  for key in ("device", "site", "category") if a["state"] in ("pending", "firing")}
+        if want <= active or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert want <= active, f"missing: {want - active}"
+    names = {a[0] for a in active}
+    assert "NmsAmiDisconnected" not in names and "NmsIpsUnreachable" not in names, names
