@@ -2,13 +2,24 @@
 
 Prints one JSON object and writes it to bench/results/flows.json.
 Needs softflowd and nfdump (`make setup`).
+
+The burst goes to one receiver at a time, from the same capture: the collector, then nfcapd with
+its default settings (the issue's comparison), then nfcapd with a large `-B` receive buffer to
+show where its default loses records. Sending both at once from two softflowd processes would
+put four busy processes on two cores and make each receiver's losses depend on the other.
+nfcapd's losses are kernel drops at its socket (its receive buffer overflows during the burst),
+reported from /proc/net/udp next to its count. nfcapd's CPU is its whole life, file writing
+included, from wait4's rusage; the collector's is this process's CPU during the burst.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +38,7 @@ from collectors.flows.sites import SiteMap  # noqa: E402
 from tests.flows_fixtures import CaptureSocket, Nfcapd, free_udp_port, softflowd  # noqa: E402
 
 BURST_FLOWS = 200_000
+NFCAPD_LARGE_BUFFER = 16 << 20  # asked; the kernel caps SO_RCVBUF at twice net.core.rmem_max
 
 
 def site_map() -> tuple[SiteMap, list]:
@@ -61,9 +73,53 @@ def decode_rate(datagrams: list[bytes], sites: SiteMap, rounds: int = 5) -> tupl
     return statistics.median(rates), records
 
 
-def proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100.0
+def collector_burst(pcap: Path, tmp: Path, sites: SiteMap) -> dict[str, object]:
+    """softflowd's burst to the collector alone."""
+    service = FlowService(settings=FlowSettings(listen="127.0.0.1:0"), sites=sites)
+    service.start_threads()
+    try:
+        cpu0 = time.process_time()
+        exported = softflowd(pcap, service.port, 9, tmp)
+        counted = lambda: sum(service.engine.stats()["records"].values())  # noqa: E731
+        last = -1
+        while counted() != last or not service.drained():  # until nothing more arrives
+            last = counted()
+            time.sleep(0.5)
+        cpu = time.process_time() - cpu0
+        drops = service.receiver.kernel_drops() if service.receiver else None
+        queue_dropped = service.receiver.queue_dropped if service.receiver else None
+        packets = sum(c for (_, v), c in service.engine.stats()["packets"].items() if v == 9)
+    finally:
+        service.stop_threads()
+    return {"burst_exported": exported, "burst_packets": packets, "burst_counted": counted(),
+            "burst_kernel_drops": drops, "burst_queue_dropped": queue_dropped, "collector_cpu_s": round(cpu, 3)}
+
+
+def nfcapd_burst(pcap: Path, tmp: Path, name: str, buffer: int | None) -> dict[str, object]:
+    """softflowd's burst to nfcapd alone; ``buffer`` None is nfcapd's default."""
+    nfcapd = Nfcapd(tmp / name, free_udp_port(), buffer=buffer)
+    cpu = None
+    try:
+        exported = softflowd(pcap, nfcapd.port, 9, tmp)
+        nfcapd.settle()
+        drops = nfcapd.kernel_drops()
+        rcvbuf = nfcapd.receive_buffer() or socket_default_buffer()
+    finally:
+        if nfcapd.proc.poll() is None:
+            nfcapd.proc.send_signal(signal.SIGTERM)  # nfcapd writes its last block and exits
+            _, status, usage = os.wait4(nfcapd.proc.pid, 0)  # reaped here: the rusage is nfcapd's own
+            nfcapd.proc.returncode = os.waitstatus_to_exitcode(status)
+            cpu = round(usage.ru_utime + usage.ru_stime, 3)
+    info = subprocess.run(["nfdump", "-R", str(nfcapd.directory), "-I"], capture_output=True, text=True).stdout
+    found = re.search(r"^Flows: (\d+)", info, re.M)
+    return {f"{name}_burst_exported": exported, f"{name}_counted": int(found.group(1)) if found else 0,
+            f"{name}_kernel_drops": drops, f"{name}_receive_buffer": rcvbuf, f"{name}_cpu_s": cpu}
+
+
+def socket_default_buffer() -> int:
+    """SO_RCVBUF of a socket with default settings (what nfcapd gets without ``-B``)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        return s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
 
 def main() -> None:
@@ -85,45 +141,9 @@ def main() -> None:
             result[f"{key.split('_')[0]}_records_decoded"] = decoded
             result[f"{key.split('_')[0]}_records_exported"] = exported
 
-        # The burst: both receivers get the same export at the same time, from two softflowd runs.
-        service = FlowService(settings=FlowSettings(listen="127.0.0.1:0"), sites=sites)
-        service.start_threads()
-        nfcapd = Nfcapd(tmp / "nfcapd", free_udp_port())
-        try:
-            cpu0, nf0 = time.process_time(), proc_cpu(nfcapd.proc.pid)
-            runs = [subprocess.Popen(["softflowd", "-r", str(pcap), "-n", f"127.0.0.1:{port}", "-v", "9",
-                                      "-c", "none", "-d", "-p", str(tmp / f"sf{port}.pid")],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                    for port in (service.port, nfcapd.port)]
-            outputs = [p.communicate(timeout=300)[0] for p in runs]
-            exported_counts = [int(re.search(r"Flows exported: \d+ \((\d+) records\)", o).group(1))
-                               for o in outputs]
-            counted = lambda: sum(service.engine.stats()["records"].values())  # noqa: E731
-            last = -1
-            while counted() != last or not service.drained():  # until nothing more arrives
-                last = counted()
-                time.sleep(0.5)
-            collector_cpu = time.process_time() - cpu0
-            nfcapd.settle()
-            nfcapd_cpu = proc_cpu(nfcapd.proc.pid) - nf0
-        finally:
-            nfcapd.stop()
-            drops = service.receiver.kernel_drops() if service.receiver else None
-            queue_dropped = service.receiver.queue_dropped if service.receiver else None
-            service.stop_threads()
-        info = subprocess.run(["nfdump", "-R", str(nfcapd.directory), "-I"], capture_output=True, text=True).stdout
-        found = re.search(r"^Flows: (\d+)", info, re.M)
-        result.update({
-            "burst_exported": exported_counts[0],
-            "burst_exported_to_nfcapd": exported_counts[1],
-            "burst_packets": sum(c for (_, v), c in service.engine.stats()["packets"].items() if v == 9),
-            "burst_counted": counted(),
-            "burst_kernel_drops": drops,
-            "burst_queue_dropped": queue_dropped,
-            "nfcapd_counted": int(found.group(1)) if found else 0,
-            "collector_cpu_s": round(collector_cpu, 3),
-            "nfcapd_cpu_s": round(nfcapd_cpu, 3),
-        })
+        result.update(collector_burst(pcap, tmp, sites))
+        result.update(nfcapd_burst(pcap, tmp, "nfcapd", buffer=None))
+        result.update(nfcapd_burst(pcap, tmp, "nfcapd_large_buffer", buffer=NFCAPD_LARGE_BUFFER))
     out = ROOT / "bench" / "results" / "flows.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(result, indent=2)

@@ -61,29 +61,55 @@ def softflowd(pcap: Path, port: int, version: int, workdir: Path) -> int:
 
 
 class Nfcapd:
-    """nfcapd recording into a directory, stopped (and flushed) by :meth:`stop`."""
+    """nfcapd recording into a directory, stopped (and flushed) by :meth:`stop`.
 
-    def __init__(self, directory: Path, port: int):
+    ``buffer`` is nfcapd's ``-B`` (socket receive buffer, bytes); None keeps nfcapd's default,
+    the system's ``net.core.rmem_default``. softflowd sends a capture's whole export as fast as
+    it can, and a default buffer overflows: the kernel then drops datagrams before nfcapd reads
+    them (see :meth:`kernel_drops`).
+    """
+
+    def __init__(self, directory: Path, port: int, buffer: int | None = None):
         need("nfcapd")
         need("nfdump")
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.port = port
         self.log = directory.parent / f"nfcapd-{port}.log"
+        command = ["nfcapd", "-w", str(directory), "-p", str(port), "-b", "127.0.0.1"]
+        if buffer is not None:
+            command += ["-B", str(buffer)]
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(["nfcapd", "-w", str(directory), "-p", str(port), "-b", "127.0.0.1"],
-                                         stdout=log, stderr=subprocess.STDOUT)
-        time.sleep(0.5)  # nfcapd binds after its initialisation
-        assert self.proc.poll() is None, "nfcapd exited at start"
+            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        wait_until(lambda: "Startup nfcapd" in self._log() or self.proc.poll() is not None, what="nfcapd to start")
+        assert self.proc.poll() is None, f"nfcapd exited at start: {self._log()}"
 
-    def rx_queue(self) -> int:
-        """Bytes waiting in nfcapd's socket (from /proc/net/udp)."""
+    def _log(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def _socket(self) -> list[str] | None:
+        """nfcapd's row of /proc/net/udp."""
         with open("/proc/net/udp", encoding="ascii") as fh:
             for line in fh:
                 cols = line.split()
-                if len(cols) > 4 and cols[1].endswith(f":{self.port:04X}"):
-                    return int(cols[4].split(":")[1], 16)
-        return 0
+                if len(cols) > 12 and cols[1].endswith(f":{self.port:04X}"):
+                    return cols
+        return None
+
+    def rx_queue(self) -> int:
+        """Bytes waiting in nfcapd's socket."""
+        cols = self._socket()
+        return int(cols[4].split(":")[1], 16) if cols else 0
+
+    def kernel_drops(self) -> int:
+        """Datagrams the kernel dropped at nfcapd's socket because its receive buffer was full."""
+        cols = self._socket()
+        return int(cols[12]) if cols else 0
+
+    def receive_buffer(self) -> int | None:
+        """The SO_RCVBUF nfcapd reports having set (only logged when ``-B`` is given)."""
+        found = re.findall(r"SO_RCVBUF to (\d+) bytes", self._log())
+        return int(found[-1]) if found else None
 
     def settle(self) -> None:
         """Wait until nfcapd has read everything, then give it time to process the last datagrams."""
