@@ -14,6 +14,8 @@ from ivr.config import DEFAULT_CONFIG, load_config
 from nms.configfile import ConfigError
 from nms.secrets import SecretError, SecretResolver
 
+DEFAULT_METRICS = "127.0.0.1:9703"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     ivr = subparsers.add_parser("ivr", help="run the IVR controller (AMI), or render its Asterisk config")
@@ -21,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ivr.add_argument("--secrets-dir", type=Path, default=None)
     ivr.add_argument("--asterisk-etc", type=Path, default=None,
                      help="Asterisk's configuration directory, for reloads")
+    ivr.add_argument("--metrics", default=DEFAULT_METRICS, metavar="HOST:PORT",
+                     help="serve /metrics, /-/ready and POST /-/reload here ('' for none; default %(default)s)")
     ivr.set_defaults(func=cmd_run)
     ivr_sub = ivr.add_subparsers(dest="ivr_command")
     render = ivr_sub.add_parser("render", help="write the Asterisk configuration")
@@ -93,5 +97,43 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from nms.service import run_until_signalled
 
-    run_until_signalled(service)
+    http = _metrics_server(args, service)
+    if http is not None:
+        try:
+            http.start()
+        except OSError as exc:
+            return _fail(f"cannot serve metrics on {args.metrics}: {exc.strerror or exc}")
+    try:
+        run_until_signalled(service)
+    finally:
+        if http is not None:
+            http.stop()
     return 0
+
+
+def _metrics_server(args: argparse.Namespace, service):
+    """The controller's own HTTP endpoint when it runs alone (``nms ivr``); ``nms run`` serves it otherwise.
+
+    Besides the IVR's metrics it exports the process's CPU and memory (``process_*``), so the
+    controller's own cost can be watched, and benchmarked, from outside.
+    """
+    if not args.metrics:
+        return None
+    from prometheus_client import ProcessCollector
+
+    from ivr.render import config_id
+    from nms.http import ServiceHttpServer
+
+    process = ProcessCollector(registry=None)
+
+    def reload() -> tuple[bool, str]:
+        try:
+            config = service.reload(args.config)
+        except ConfigError as exc:
+            return False, f"configuration refused, the running one stays:\n{exc}"
+        except Exception as exc:  # AMI errors, timeouts: reported; the service keeps running
+            return False, f"reload failed: {exc}"
+        return True, f"IVR configuration {config_id(config)} is live"
+
+    return ServiceHttpServer(args.metrics, lambda: [*service.collectors(), process], reload,
+                             ready=service.controller.ready.is_set)

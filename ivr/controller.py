@@ -213,25 +213,31 @@ class IvrController:
                     msg.get("EventId"), _float(msg.get("Time")), msg.get("Kind"), _int(msg.get("Count")),
                     msg.get("Department"), _int(msg.get("Line")), msg.get("Did", ""), msg.get("Caller", ""),
                     msg.get("Recording") or None), source="event")
+                label = "protection"
             elif kind == "NmsCallStart":
                 uid = msg.get("Uniqueid")
                 self.calls[uid] = LiveCall(uid, msg.get("Channel"), msg.get("Department"),
                                            _int(msg.get("Line")), msg.get("Did", ""), time.time())
                 self.stats.lines_in_use = len(self.calls)
+                label = "call-start"
             elif kind == "NmsCallEnd":
                 self.stats.call_ended(msg.get("Outcome") or "abandoned")
                 self.calls.pop(msg.get("Uniqueid"), None)
                 self.stats.lines_in_use = len(self.calls)
+                label = "call-end"
+            else:
+                return
         elif event == "Hangup":
             if self.calls.pop(msg.get("Uniqueid"), None) is not None:
                 self.stats.lines_in_use = len(self.calls)
+            label = "hangup"
         else:
             return
         stamp = msg.get("Timestamp")
         if stamp:
             lag = time.time() - _float(stamp)
             if -1.0 < lag < MAX_CLOCK_SKEW:
-                self.stats.observe_lag(lag)
+                self.stats.observe_lag(lag, label)
 
     def _store(self, ev: ProtectionEvent, source: str) -> bool:
         if not ev.event_id or not ev.kind:

@@ -41,12 +41,18 @@ NOLOAD_MODULES = (
 
 @dataclass(frozen=True)
 class AmiUser:
-    """An AMI account to write into manager.conf."""
+    """An AMI account to write into manager.conf.
+
+    ``eventfilters`` are manager.conf ``eventfilter`` lines (``KEY = VALUE``, e.g.
+    ``eventfilter(action(include),name(Hangup)) =``); with none, the account gets every event of its
+    ``read`` classes.
+    """
 
     name: str
     secret: str
     read: tuple[str, ...]
     write: tuple[str, ...]
+    eventfilters: tuple[str, ...] = ()
 
 
 #: The controller's least-privilege account and why each class is needed:
@@ -55,6 +61,16 @@ class AmiUser:
 #:       config (Reload of pbx_config/features), system (DBDel of drained outbox entries).
 CONTROLLER_READ = ("call", "user", "system")
 CONTROLLER_WRITE = ("call", "reporting", "config", "system")
+#: Of everything those classes carry, the controller handles only its own UserEvents and Hangup
+#: (Shutdown lets panoramisk see a clean stop at once). Asterisk drops the rest before it is
+#: written to the socket: in the 60-call bench that was 4 of every 5 messages (Newchannel, Newstate,
+#: DialBegin/End, BridgeEnter/Leave, ...), which the controller would otherwise parse and discard.
+#: Action responses (CoreShowChannel, DBGetTreeResponse) are not events and are never filtered.
+CONTROLLER_EVENTS = (
+    "eventfilter(action(include),name(UserEvent),header(UserEvent),method(starts_with)) = Nms",
+    "eventfilter(action(include),name(Hangup)) =",
+    "eventfilter(action(include),name(Shutdown)) =",
+)
 
 
 @dataclass(frozen=True)
@@ -417,13 +433,15 @@ def render_features(config: IvrConfig) -> str:
 
 def render_manager(config: IvrConfig, options: RenderOptions) -> str:
     ami = config.ami
-    users = [AmiUser(ami.username, options.ami_secret, CONTROLLER_READ, CONTROLLER_WRITE),
+    users = [AmiUser(ami.username, options.ami_secret, CONTROLLER_READ, CONTROLLER_WRITE, CONTROLLER_EVENTS),
              *options.extra_ami_users]
     out = [HEADER, "[general]", "enabled = yes", f"bindaddr = {ami.host}", f"port = {ami.port}",
            "timestampevents = yes", "displayconnects = no", "allowmultiplelogin = yes", ""]
     for u in users:
         if any(c in u.secret for c in "\r\n;"):
             raise ValueError(f"AMI secret for {u.name!r} contains a character manager.conf cannot hold")
+        if any("\n" in f or "\r" in f or not f.startswith("eventfilter") for f in u.eventfilters):
+            raise ValueError(f"bad eventfilter line for AMI user {u.name!r}")
         out += [
             f"[{u.name}]",
             f"secret = {u.secret}",
@@ -432,6 +450,7 @@ def render_manager(config: IvrConfig, options: RenderOptions) -> str:
             f"read = {','.join(u.read)}",
             f"write = {','.join(u.write)}",
             "writetimeout = 1000",
+            *u.eventfilters,
             "",
         ]
     return "\n".join(out)

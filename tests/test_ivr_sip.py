@@ -1,8 +1,26 @@
-"""SIP end to end: a second Asterisk (the carrier) calls the IVR over a PJSIP trunk on loopback."""
+"""SIP end to end: a second Asterisk (the carrier) calls the IVR over a PJSIP trunk on loopback.
+
+RTP is checked in both directions, by count and by content.
+
+* Counts. Asterisk gives a channel's outgoing stream a new SSRC whenever the channel's media source
+  changes (the IVR's SIP channel entering the bridge with staff is such a change), and the receiver's
+  ``CHANNEL(rtcp,all)`` statistics (``rxcount``) start again with each new SSRC. A count read just
+  after a change therefore says "4 packets" although none was lost, while the sender's ``txcount``
+  covers the whole call. So both sides are read twice within one SSRC, and the packets one side
+  sent in between must be the packets the other side received.
+* Content. The carrier sends a 440 Hz tone and records what it receives. The IVR's own call
+  recording must hold the caller's tone; the carrier's recording must hold the IVR's announcements.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import secrets
+import shutil
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -15,10 +33,40 @@ from tests.ivr_fixtures import LabClient, config_data, instance_name, run
 asterisk_rootfs = ivr_fixtures.asterisk_rootfs
 ivr_lab_factory = ivr_fixtures.ivr_lab_factory
 
+WINDOW = 100  # packets (2 s at 20 ms) compared in each direction
+SKEW = 5  # packets: the two sides are read one AMI round trip apart
+TONE_HZ = 440
+
+
+def _rtp(value: str) -> dict[str, str]:
+    """``CHANNEL(rtcp,all)``: ``ssrc=..;themssrc=..;lp=..;rxcount=..;txcount=..;...``."""
+    return dict(kv.split("=", 1) for kv in value.split(";") if "=" in kv)
+
+
+async def _rtp_stats(client: LabClient, channel: str) -> dict[str, str]:
+    resp = await client.conn.ok({"Action": "Getvar", "Channel": channel, "Variable": "CHANNEL(rtcp,all)"})
+    stats = _rtp(resp.get("Value", ""))
+    assert "rxcount" in stats and "txcount" in stats, f"no RTP statistics on {channel}: {resp}"
+    return stats
+
+
+def _sox_stat(path: Path, *effects: str) -> dict[str, float]:
+    """sox's ``stat`` of an audio file (RMS amplitude, rough frequency, ...)."""
+    proc = subprocess.run(["sox", str(path), "-n", *effects, "stat"], capture_output=True, text=True, check=True)
+    out = {}
+    for line in proc.stderr.splitlines():
+        m = re.match(r"^([A-Za-z ()]+?)\s*:\s*(-?[0-9.]+)\s*$", line)
+        if m:
+            out[" ".join(m.group(1).split())] = float(m.group(2))
+    return out
+
 
 @pytest.fixture
 def carrier(asterisk_rootfs):
-    """The carrier's Asterisk: one PJSIP endpoint towards the IVR, and an AMI account for the test."""
+    """The carrier's Asterisk: one PJSIP endpoint towards the IVR, and an AMI account for the test.
+
+    Its calling channel records what it receives (``rx.wav``) and sends a 440 Hz tone.
+    """
     made = []
 
     def start(ivr_sip_port: int, sip_port: int, ami_port: int) -> tuple[lab_mod.AsteriskInstance, str]:
@@ -29,6 +77,7 @@ def carrier(asterisk_rootfs):
         (etc / "asterisk.conf").write_text(asterisk_conf(inst.directories()))
         (etc / "modules.conf").write_text(modules_conf())
         (etc / "logger.conf").write_text("[logfiles]\nmessages.log => notice,warning,error\n")
+        # Not the IVR's range (20000-20999): each side's RTP ports are its own.
         (etc / "rtp.conf").write_text("[general]\nrtpstart = 30000\nrtpend = 30999\n")
         (etc / "manager.conf").write_text(
             f"[general]\nenabled = yes\nbindaddr = 127.0.0.1\nport = {ami_port}\ntimestampevents = yes\n\n"
@@ -61,8 +110,13 @@ type = identify
 endpoint = ivr
 match = 127.0.0.1
 """)
+        rec = f"{inst.base}/spool"
         (etc / "extensions.conf").write_text(
-            "[carrier-in]\nexten => _X.,1,Hangup(21)\n\n[carrier-caller]\nexten => s,1,Wait(3600)\n")
+            "[carrier-in]\nexten => _X.,1,Hangup(21)\n\n"
+            "[carrier-caller]\n"
+            f"exten => s,1,MixMonitor({rec}/mix.wav,r({rec}/rx.wav))\n"
+            f" same => n,Playtones({TONE_HZ})\n"
+            " same => n,Wait(3600)\n")
         inst.start()
         made.append(inst)
         return inst, secret
@@ -73,16 +127,18 @@ match = 127.0.0.1
 
 
 def test_sip_call_through_a_pjsip_trunk(ivr_lab_factory, carrier) -> None:
+    if shutil.which("sox") is None:
+        pytest.fail("sox is not installed: run `make setup` (Debian package sox)")
     ami_port, sip_port, carrier_sip, carrier_ami = lab_mod.free_ports(4)
     data = config_data(ports=(ami_port, sip_port))
     data["sip"]["trunk"] = {"name": "pstn", "host": "127.0.0.1", "port": carrier_sip}
     lab = ivr_lab_factory(data)
-    _carrier, carrier_secret = carrier(sip_port, carrier_sip, carrier_ami)
+    carrier_ast, carrier_secret = carrier(sip_port, carrier_sip, carrier_ami)
     service = lab.service()
     did = lab.config.departments[0].dids[0]
     number = "01024681357"
 
-    async def scenario() -> str:
+    async def scenario() -> dict:
         await service.start()
         await service.controller.ready.wait()
         async with lab.client() as ivr, LabClient(
@@ -93,25 +149,90 @@ def test_sip_call_through_a_pjsip_trunk(ivr_lab_factory, carrier) -> None:
             plays = await ivr.wait_until(lambda: ivr.playbacks("nms/staff-protection"), 20, "IVR answers")
             sip_channel = plays[0].get("Channel")
             assert sip_channel.startswith("PJSIP/pstn-")
+            out = next(c.get("Channel") for c in await pstn.channels()
+                       if c.get("Channel", "").startswith("PJSIP/ivr-"))
             staff = await ivr.wait_until(lambda: [e.get("DestChannel") for e in ivr.events
                                                   if e.get("Event") == "DialEnd" and e.get("DialStatus") == "ANSWER"
                                                   and "@nms-lab-staff" in (e.get("DestChannel") or "")], 30)
             await ivr.press(staff[0], lab.config.protection.warning_key)
             await ivr.wait_until(lambda: ivr.playbacks("nms/warning-1"), 10, "warning to the SIP caller")
             await ivr.wait_until(lambda: service.store.count() == 1, 10)
-            # RTP really crossed: the carrier's channel received the IVR's audio.
-            chans = await pstn.channels()
-            out = next(c.get("Channel") for c in chans if c.get("Channel", "").startswith("PJSIP/ivr-"))
-            stats = await pstn.conn.ok({"Action": "Getvar", "Channel": out, "Variable": "CHANNEL(rtcp,all)"})
-            ivr_stats = await ivr.conn.ok({"Action": "Getvar", "Channel": sip_channel, "Variable": "CHANNEL(rtcp,all)"})
+
+            # Counts, both ways, over one window in which neither side changes its SSRC.
+            before = (await _rtp_stats(ivr, sip_channel), await _rtp_stats(pstn, out))
+
+            async def advanced() -> tuple[dict, dict]:
+                now = (await _rtp_stats(ivr, sip_channel), await _rtp_stats(pstn, out))
+                done = all(int(now[i]["txcount"]) >= int(before[i]["txcount"]) + WINDOW for i in (0, 1))
+                return now if done else None
+
+            after = await _poll(advanced, 20, f"{WINDOW} RTP packets sent each way")
+            # The warning has been heard to its end; then only the caller's tone is in the call.
+            await ivr.wait_until(lambda: [e for e in ivr.events if e.get("Event") == "Newexten"
+                                          and e.get("Channel") == sip_channel and e.get("Context") == "nms-warn"
+                                          and e.get("Application") == "Return"], 10, "warning-1 played")
+            tail_from = int((await _rtp_stats(ivr, sip_channel))["txcount"])
+            await _poll(lambda: _sent_since(ivr, sip_channel, tail_from, 40), 10, "0.8 s of the caller's tone")
+
             await pstn.conn.ok({"Action": "Hangup", "Channel": out})
             await ivr.wait_until(lambda: service.stats.calls["connected"] == 1, 10, "connected call counted")
+            for client, chan in ((ivr, sip_channel), (pstn, out)):
+                await client.wait_until(lambda c=client, ch=chan: [
+                    e for e in c.events if e.get("Event") == "Hangup" and e.get("Channel") == ch], 10, "hangup")
         await service.stop()
-        return stats.get("Value", ""), ivr_stats.get("Value", "")
+        return {"before": before, "after": after}
 
-    carrier_rtp, ivr_rtp = (dict(kv.split("=", 1) for kv in v.split(";") if "=" in kv) for v in run(scenario()))
-    # RTP crossed both ways: the IVR received the carrier's stream, the carrier received the IVR's.
-    assert int(ivr_rtp["rxcount"]) > 50, ivr_rtp
-    assert int(carrier_rtp["rxcount"]) > 0 and carrier_rtp["themssrc"] == ivr_rtp["ssrc"], carrier_rtp
+    rtp = run(scenario())
+    (ivr_before, carrier_before), (ivr_after, carrier_after) = rtp["before"], rtp["after"]
+    for ivr_side, carrier_side in ((ivr_before, carrier_before), (ivr_after, carrier_after)):
+        assert carrier_side["themssrc"] == ivr_side["ssrc"], (carrier_side, ivr_side)
+        assert ivr_side["themssrc"] == carrier_side["ssrc"], (ivr_side, carrier_side)
+    assert ivr_before["ssrc"] == ivr_after["ssrc"] and carrier_before["ssrc"] == carrier_after["ssrc"], rtp
+
+    def delta(after: dict, before: dict, key: str) -> int:
+        return int(after[key]) - int(before[key])
+
+    ivr_sent, carrier_got = delta(ivr_after, ivr_before, "txcount"), delta(carrier_after, carrier_before, "rxcount")
+    carrier_sent, ivr_got = delta(carrier_after, carrier_before, "txcount"), delta(ivr_after, ivr_before, "rxcount")
+    assert ivr_sent >= WINDOW and abs(carrier_got - ivr_sent) <= SKEW, (ivr_sent, carrier_got, rtp)
+    assert carrier_sent >= WINDOW and abs(ivr_got - carrier_sent) <= SKEW, (carrier_sent, ivr_got, rtp)
+    assert int(ivr_after["lp"]) == 0 and int(carrier_after["lp"]) == 0, rtp
+
     event = service.store.events()[0]
     assert event["kind"] == "warning" and event["caller_mask"] == "010****1357" and event["did"] == did
+
+    # Content, caller -> IVR: the IVR's call recording ends with the caller's tone alone.
+    ivr_rec = lab.config.recordings.local_directory / event["recording"]
+    tail = _wait_for_audio(ivr_rec, "trim", "-0.6")
+    assert tail["RMS amplitude"] > 0.02 and abs(tail["Rough frequency"] - TONE_HZ) < 40, tail
+    # Content, IVR -> caller: the carrier heard the announcements (speech, not silence).
+    heard = _wait_for_audio(carrier_ast.host_path(f"{carrier_ast.base}/spool/rx.wav"))
+    assert heard["Length (seconds)"] > 3 and heard["RMS amplitude"] > 0.02, heard
+
+
+async def _poll(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def _sent_since(client: LabClient, channel: str, start: int, packets: int) -> bool:
+    return int((await _rtp_stats(client, channel))["txcount"]) >= start + packets
+
+
+def _wait_for_audio(path: Path, *effects: str, timeout: float = 10.0) -> dict[str, float]:
+    """The recording's statistics once MixMonitor has finished writing it (its size stops changing)."""
+    deadline = time.monotonic() + timeout
+    size = -1
+    while time.monotonic() < deadline:
+        now = path.stat().st_size if path.exists() else -1
+        if now > 44 and now == size:
+            return _sox_stat(path, *effects)
+        size = now
+        time.sleep(0.3)
+    raise AssertionError(f"no finished recording at {path}")
