@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import Counter, deque
+from collections.abc import Iterable
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
@@ -17,6 +18,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 LAG_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05,
                0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
 OUTCOMES = ("connected", "busy", "after-hours", "abandoned", "unanswered")
+
+
+PROTECTION_KINDS = ("warning", "termination", "time-limit-end")
 
 
 class IvrStats:
@@ -36,6 +40,17 @@ class IvrStats:
     def call_ended(self, outcome: str) -> None:
         with self._lock:
             self.calls[outcome] += 1
+
+    def expect_departments(self, departments: Iterable[str]) -> None:
+        """Publish 0 for every protected department and event kind before its first event.
+
+        A counter that appears at 1 hides its first increase from ``increase()`` and ``rate()``,
+        so "protection events today" and the surge alert would miss each department's first event.
+        """
+        with self._lock:
+            for department in departments:
+                for kind in PROTECTION_KINDS:
+                    self.protection.setdefault((department, kind), 0)
 
     def protection_event(self, department: str, kind: str) -> None:
         with self._lock:

@@ -34,6 +34,11 @@ def _as_config(source: Any) -> IvrConfig:
     raise TypeError(f"cannot make an IVR configuration from {type(source).__name__}")
 
 
+def protected_departments(config: IvrConfig) -> list[str]:
+    """Department labels that protection events can carry."""
+    return [d.id for d in config.departments if d.protection]
+
+
 class IvrService:
     name = "ivr"
 
@@ -43,6 +48,7 @@ class IvrService:
         self.config = _as_config(config if config is not None else DEFAULT_CONFIG)
         self.secrets = secrets or SecretResolver()
         self.stats = IvrStats(lines=self.config.lines)
+        self.stats.expect_departments(protected_departments(self.config))
         self.store = store or EventStore(self.config.events.database,
                                          self.secrets.get(self.config.events.caller_key_secret).encode())
         if render_options is None and asterisk_etc is not None:
@@ -84,6 +90,7 @@ class IvrService:
         thread this waits for it. Returns the new configuration.
         """
         config = _as_config(district_or_config)
+        self.stats.expect_departments(protected_departments(config))
         if self._loop is None:
             self.config = config
             return config
@@ -101,6 +108,7 @@ class IvrService:
 
     async def reload_async(self, district_or_config: Any) -> IvrConfig:
         config = _as_config(district_or_config)
+        self.stats.expect_departments(protected_departments(config))
         await self.controller.reload(config)
         self.config = config
         return config
