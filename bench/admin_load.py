@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import random
 import sys
 import tempfile
@@ -25,6 +24,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchlib import percentile, publish  # noqa: E402
+
 from tests.admin_fixtures import PASSWORDS, AdminStack, csrf_of, start_stack, version_of_page  # noqa: E402
 
 USERS = 20
@@ -36,10 +37,9 @@ PAGES = ["/", "/network/", "/network/?category=park&page=2", "/network/?q=ap&sta
 
 
 def pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000, 2)
+    """A percentile of durations in seconds, in milliseconds."""
+    value = percentile(values, q)
+    return None if value is None else round(value * 1000, 2)
 
 
 def login(url: str, user: str) -> requests.Session:
@@ -131,11 +131,7 @@ def main() -> int:
     result = {"benchmark": "admin_load", "inventory_devices": devices, "browsing": browsing | {"goal_p99_ms": 100,
                                                                  "met": (browsing["p99_ms"] or 1e9) < 100},
               "saturation_no_think_time": saturation, "announcement": latency}
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    print(text)
-    out = ROOT / "bench" / "results" / "admin_load.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text + "\n")
+    publish("admin_load", result)
     return 0
 
 

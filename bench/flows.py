@@ -15,7 +15,6 @@ included, from wait4's rusage; the collector's is this process's CPU during the 
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import re
 import signal
@@ -29,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchlib import publish  # noqa: E402
 
 from collectors.flows.engine import FlowEngine  # noqa: E402
 from collectors.flows.pcapgen import district_flows, write_pcap  # noqa: E402
@@ -144,11 +145,7 @@ def main() -> None:
         result.update(collector_burst(pcap, tmp, sites))
         result.update(nfcapd_burst(pcap, tmp, "nfcapd", buffer=None))
         result.update(nfcapd_burst(pcap, tmp, "nfcapd_large_buffer", buffer=NFCAPD_LARGE_BUFFER))
-    out = ROOT / "bench" / "results" / "flows.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(result, indent=2)
-    out.write_text(text + "\n")
-    print(text)
+    publish("flows", result)
 
 
 if __name__ == "__main__":

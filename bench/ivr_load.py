@@ -48,6 +48,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchlib import cpu_seconds, percentile  # noqa: E402
+
 from ivr.ami_protocol import AmiConnection  # noqa: E402
 from ivr.config import IvrConfig, load_config  # noqa: E402
 from ivr.render import AmiUser  # noqa: E402
@@ -74,20 +76,13 @@ BENCH_EVENTS = (
 )
 
 
-def pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def _ms(v: float | None) -> float | None:
     return None if v is None else round(v * 1000, 2)
 
 
 def _summary(values: list[float]) -> dict[str, Any]:
-    return {"p50": _ms(pct(values, 50)), "p99": _ms(pct(values, 99)), "max": _ms(max(values, default=None)),
-            "samples": len(values)}
+    return {"p50": _ms(percentile(values, 50)), "p99": _ms(percentile(values, 99)),
+            "max": _ms(max(values, default=None)), "samples": len(values)}
 
 
 # --- the controller's /metrics -------------------------------------------------------------------
@@ -170,12 +165,6 @@ def _brief(report: dict[str, Any]) -> dict[str, Any]:
 # --- processes -----------------------------------------------------------------------------------
 
 
-def proc_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def start_controller(config_path: Path, secrets_dir: Path, metrics: str, log_path: Path) -> subprocess.Popen:
     """``nms ivr`` as production runs it: its own process, its own /metrics."""
     exe = Path(sys.executable).with_name("nms")
@@ -235,7 +224,7 @@ async def drive(config: IvrConfig, bench_secret: str, metrics_url: str, asterisk
     observer = LabClient(AmiConnection(str(ami.host), ami.port, BENCH_USER, bench_secret, 10.0))
     async with observer as obs:
         m0 = await asyncio.to_thread(scrape, metrics_url)
-        cpu0, ast0, me0 = m0["cpu"], proc_cpu(asterisk_pid), time.process_time()
+        cpu0, ast0, me0 = m0["cpu"], cpu_seconds(asterisk_pid), time.process_time()
         t0 = time.monotonic()
         for i in range(CALLS):
             await obs.call(dids[i % len(dids)], caller=f"0107000{i:04d}")
@@ -271,7 +260,7 @@ async def drive(config: IvrConfig, bench_secret: str, metrics_url: str, asterisk
         await wait_for(lambda: scrape(metrics_url)["lines_in_use"] == 0, 30, "every call ended")
         await asyncio.sleep(0.5)  # the last Hangup events
         m1 = await asyncio.to_thread(scrape, metrics_url)
-        cpu1, ast1, me1 = m1["cpu"], proc_cpu(asterisk_pid), time.process_time()
+        cpu1, ast1, me1 = m1["cpu"], cpu_seconds(asterisk_pid), time.process_time()
         window = time.monotonic() - t0
 
         last, first = key[-1], key[0]

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import resource
 import shutil
 import socket
@@ -26,6 +24,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from benchlib import cpu_seconds, publish  # noqa: E402
 
 from collectors.snmp.plan import plan_for  # noqa: E402
 from collectors.snmp.service import SnmpCollector  # noqa: E402
@@ -72,11 +72,6 @@ def exporter_modules(district: District, secrets: SecretResolver) -> dict:
             "max_repetitions": 25, "retries": 1, "timeout": "2s",
         }
     return modules  # 0.21 reads modules at the top level (newer versions split auths out)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -192,10 +187,7 @@ def main() -> int:
         "exporter_samples": exporter["samples"],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text + "\n")
+    publish("snmp_cycle", result, Path(args.out))
     return 0
 
 
