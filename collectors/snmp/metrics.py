@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from prometheus_client.metrics_core import Metric
 
 from collectors.snmp import oids
+from collectors.snmp.poller import DeviceSample
 from collectors.snmp.state import DeviceState
 
 IF_COUNTERS = ("ifHCInOctets", "ifHCOutOctets", "ifHCInUcastPkts", "ifHCOutUcastPkts",
@@ -37,6 +38,14 @@ class CollectorHealth:
 
 def _family(name: str, doc: str, typ: str) -> Metric:
     return Metric(name, doc, typ)
+
+
+def _ap_clients(sample: DeviceSample) -> int | None:
+    """Associated clients of an AP: the vendor's per-radio column, summed. None for other devices."""
+    column = sample.columns.get("apClients")
+    if column is None:
+        return None
+    return sum(v for _t, v in column.values() if isinstance(v, int))
 
 
 def _text(value: object) -> str:
@@ -65,6 +74,12 @@ class SnmpMetrics:
         return {"device": state.device.name, "site": state.site, "category": state.category,
                 "role": state.device.role.value}
 
+    def _answered(self, states: list[DeviceState]) -> Iterator[tuple[DeviceSample, dict[str, str]]]:
+        """The last sample and labels of every device whose last poll succeeded."""
+        for st in states:
+            if st.last is not None and st.last.ok:
+                yield st.last, self._labels(st)
+
     def _device_families(self, states: list[DeviceState]) -> Iterator[Metric]:
         up = _family("nms_device_up", "1 if the last SNMP poll of the device succeeded, else 0", "gauge")
         duration = _family("nms_snmp_poll_duration_seconds", "Duration of the device's last poll", "gauge")
@@ -84,20 +99,15 @@ class SnmpMetrics:
             value = st.last.scalars.get("sysUpTime")
             if isinstance(value, int):
                 uptime.add_sample("sysUpTime", labels, value)
-            ap = st.last.columns.get("apClients")
-            if ap is not None:
-                clients.add_sample("nms_ap_clients", labels,
-                                   sum(v for _t, v in ap.values() if isinstance(v, int)))
+            count = _ap_clients(st.last)
+            if count is not None:
+                clients.add_sample("nms_ap_clients", labels, count)
         yield from (up, duration, stamp, uptime, clients)
 
     def _interface_families(self, states: list[DeviceState]) -> Iterator[Metric]:
         families = {name: _family(name, f"IF-MIB {name}", "counter") for name in IF_COUNTERS}
         families |= {name: _family(name, f"IF-MIB {name}", "gauge") for name in IF_GAUGES}
-        for st in states:
-            sample = st.last
-            if sample is None or not sample.ok:
-                continue
-            base = self._labels(st)
+        for sample, base in self._answered(states):
             cols = sample.columns
             names = cols.get("ifName", {})
             aliases = cols.get("ifAlias", {})
@@ -127,11 +137,7 @@ class SnmpMetrics:
         sessions = _family("nms_ips_sessions", "Sessions the IPS tracks now", "gauge")
         detected = _family("nms_ips_events_detected", "Attack events the IPS detected", "counter")
         blocked = _family("nms_ips_events_blocked", "Attack events the IPS blocked", "counter")
-        for st in states:
-            sample = st.last
-            if sample is None or not sample.ok:
-                continue
-            labels = self._labels(st)
+        for sample, labels in self._answered(states):
             cols = sample.columns
             loads = [v for _t, v in cols.get("hrProcessorLoad", {}).values() if isinstance(v, int)]
             if loads:
@@ -175,9 +181,9 @@ class SnmpMetrics:
             site_up[key] += 1 if st.up else 0
             for column, value in st.octets.items():
                 site_octets[(st.site, st.category)][column] += value
-            if st.up and "apClients" in st.last.columns:
-                site_clients[(st.site, st.category)] += sum(
-                    v for _t, v in st.last.columns["apClients"].values() if isinstance(v, int))
+            count = _ap_clients(st.last) if st.up else None
+            if count is not None:
+                site_clients[(st.site, st.category)] += count
         devices = _family("nms_site_devices", "Polled devices at the site, by role", "gauge")
         up = _family("nms_site_devices_up", "Devices at the site whose last poll succeeded", "gauge")
         for (site, category, role), count in site_devices.items():
