@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,12 @@ class IvrService:
 
     def __init__(self, config: IvrConfig | Path | None = None, *, secrets: SecretResolver | None = None,
                  asterisk_etc: Path | None = None, render_options: Any = None,
-                 store: EventStore | None = None):
-        self.config = _as_config(config if config is not None else DEFAULT_CONFIG)
+                 store: EventStore | None = None,
+                 prepare: Callable[[IvrConfig], IvrConfig] | None = None):
+        """``prepare`` turns each validated configuration into the one Asterisk runs (the lab uses it
+        to put staff simulators in place of phones); it applies at start and on every reload."""
+        self._prepare = prepare or (lambda cfg: cfg)
+        self.config = self._prepare(_as_config(config if config is not None else DEFAULT_CONFIG))
         self.secrets = secrets or SecretResolver()
         self.stats = IvrStats(lines=self.config.lines)
         self.stats.expect_departments(protected_departments(self.config))
@@ -89,7 +94,7 @@ class IvrService:
         Applying (render, AMI reload, verify) runs on the service's event loop; from another
         thread this waits for it. Returns the new configuration.
         """
-        config = _as_config(district_or_config)
+        config = self._prepare(_as_config(district_or_config))
         self.stats.expect_departments(protected_departments(config))
         if self._loop is None:
             self.config = config
@@ -107,7 +112,7 @@ class IvrService:
         return config
 
     async def reload_async(self, district_or_config: Any) -> IvrConfig:
-        config = _as_config(district_or_config)
+        config = self._prepare(_as_config(district_or_config))
         self.stats.expect_departments(protected_departments(config))
         await self.controller.reload(config)
         self.config = config

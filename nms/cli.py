@@ -173,7 +173,7 @@ def _run_services(args: argparse.Namespace, district: District, services: list, 
     return 0
 
 
-def _services(args: argparse.Namespace, district: District, asterisk_etc: str | None = None) -> list:
+def _services(args: argparse.Namespace, district: District, lab_state=None) -> list:
     """Every service that the configuration enables, in start order."""
     from nms.inventory.metrics import InventoryService
 
@@ -188,9 +188,15 @@ def _services(args: argparse.Namespace, district: District, asterisk_etc: str | 
         from nms.secrets import SecretResolver
 
         config = ivr.config if ivr.config.is_absolute() else district.config_path.parent / ivr.config
-        etc = Path(asterisk_etc) if asterisk_etc else ivr.asterisk_etc
-        services.append(IvrService(config, secrets=SecretResolver(Path(args.secrets_dir) if args.secrets_dir
-                                                                  else None), asterisk_etc=etc))
+        secrets = SecretResolver(Path(args.secrets_dir) if args.secrets_dir else None)
+        if lab_state is not None and lab_state.asterisk_etc:
+            from nms.lab.control import lab_ivr_profile
+
+            prepare, render_options = lab_ivr_profile(lab_state)
+            services.append(IvrService(config, secrets=secrets, asterisk_etc=Path(lab_state.asterisk_etc),
+                                       render_options=render_options, prepare=prepare))
+        else:
+            services.append(IvrService(config, secrets=secrets, asterisk_etc=ivr.asterisk_etc))
     return services
 
 
@@ -226,7 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.secrets_dir = str(lab_state.secrets_dir)
         print(lab_state.describe(), file=sys.stderr)
     try:
-        services = _services(args, district, lab_state.asterisk_etc if lab_state else None)
+        services = _services(args, district, lab_state)
     except SecretError as exc:
         print(f"nms: {exc}", file=sys.stderr)
         return 2

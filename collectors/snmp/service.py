@@ -95,7 +95,11 @@ class SnmpCollector:
 
     async def poll_class(self, role: Role) -> list[DeviceSample]:
         started = time.perf_counter()
-        samples = await asyncio.gather(*(self.poll_device(d) for d in self.devices(role)))
+        try:
+            samples = await asyncio.gather(*(self.poll_device(d) for d in self.devices(role)))
+        except asyncio.CancelledError:  # the service is stopping: an unfinished cycle is not an error
+            log.debug("SNMP cycle for %s cancelled at shutdown", role.value)
+            return []
         self.health.cycles[role.value] += 1
         self.health.cycle_seconds[role.value] = time.perf_counter() - started
         self.health.last_cycle_end[role.value] = time.time()

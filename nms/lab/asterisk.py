@@ -281,7 +281,7 @@ def start_lab_asterisk(config, run_dir: Path, *, name: str = "lab", faketime: st
     (e.g. staff simulators). The rootfs is built first if needed (``build``).
     """
     from ivr.prompts import build_prompts
-    from ivr.render import RenderOptions, render
+    from ivr.render import render
     from nms.secrets import SecretResolver
 
     run_dir = Path(run_dir)
@@ -296,20 +296,27 @@ def start_lab_asterisk(config, run_dir: Path, *, name: str = "lab", faketime: st
     inst = AsteriskInstance(name=name, root=root, faketime=faketime)
     inst.stop()
     inst.make_dirs()
-    options = RenderOptions(
-        ami_secret=get(config.ami.secret),
-        phone_secrets={p.extension: get(p.secret) for p in config.sip.phones},
-        extra_ami_users=tuple(extra_ami_users),
-        directories=inst.directories(),
-        include_lab=True,
-        verbose_log=True,
-    )
+    options = lab_render_options(config, inst, get, extra_ami_users)
     render(config, inst.etc_dir, options)
     (inst.etc_dir / "extensions_lab.conf").write_text(lab_extensions or "; no lab extensions\n")
     build_prompts(config, sounds_dir(root, config.language), progress=False)
     inst.host_path(config.recordings.directory).mkdir(parents=True, exist_ok=True)
     inst.start()
     return LabAsterisk(instance=inst, config=config, secrets_dir=secrets_dir)
+
+
+def lab_render_options(config, inst: AsteriskInstance, get_secret, extra_ami_users: tuple = ()):
+    """How the lab instance is rendered, at start and on every reload (``ivr.render.RenderOptions``)."""
+    from ivr.render import RenderOptions
+
+    return RenderOptions(
+        ami_secret=get_secret(config.ami.secret),
+        phone_secrets={p.extension: get_secret(p.secret) for p in config.sip.phones},
+        extra_ami_users=tuple(extra_ami_users),
+        directories=inst.directories(),
+        include_lab=True,
+        verbose_log=True,
+    )
 
 
 def stop_lab_asterisk(handle: LabAsterisk) -> None:

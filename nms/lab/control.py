@@ -74,21 +74,64 @@ def ivr_config_path(district: District) -> Path:
 
 
 def _add_extras(state: LabState, district: District, options: LabOptions) -> None:
-    """The parts beyond SNMP: a flow exporter and the IVR's Asterisk."""
+    """The parts beyond SNMP: a flow exporter, the IVR's Asterisk and its simulated callers."""
     if options.flows and district.settings.flows.enabled:
         from nms.lab.flows import start_flow_replay
 
         state.extras.append(start_flow_replay(district, state.run_dir, district.settings.flows.listen))
     if options.asterisk and ivr_config_path(district).exists():
         from ivr.config import load_config
+        from nms.lab import calls
         from nms.lab.asterisk import start_lab_asterisk
 
-        handle = start_lab_asterisk(load_config(ivr_config_path(district)), state.run_dir,
-                                    secrets_dir=state.secrets_dir)
+        config_path = ivr_config_path(district)
+        name = options.asterisk_name
+        state.asterisk_name, state.calls = name, options.calls
+        prepare, _ = lab_ivr_profile(state)
+        handle = start_lab_asterisk(prepare(load_config(config_path)), state.run_dir, name=name,
+                                    secrets_dir=state.secrets_dir, lab_extensions=calls.STAFF_DIALPLAN,
+                                    extra_ami_users=_lab_ami_users(state))
         inst = handle.instance
         state.extras.append(processes.ManagedProcess(name="asterisk", pid=inst.proc.pid, log=inst.log_path,
                                                      marker=inst.conf, popen=inst.proc))
         state.asterisk_etc = str(inst.etc_dir)
+        if options.calls:
+            state.extras.append(calls.start_caller(config_path, state.run_dir, state.secrets_dir,
+                                                   rate=options.call_rate, recordings=handle.recordings_dir))
+
+
+def _lab_ami_users(state: LabState) -> tuple:
+    from nms.lab import calls
+
+    return (calls.caller_ami_user(state.secrets_dir),) if state.calls else ()
+
+
+def lab_ivr_profile(state: LabState):
+    """``(prepare, render_options)`` for an IvrService driving the lab Asterisk.
+
+    The lab runs its own copy of ivr.yaml (staff simulators answer instead of the offices' phones,
+    recordings and protection events stay in the lab), rendered as the lab instance expects. A reload
+    from the admin page goes through the same two functions, so it never installs the production
+    rendering into the lab.
+    """
+    from ivr.config import IvrConfig
+    from nms.lab import calls
+    from nms.lab.asterisk import AsteriskInstance, lab_render_options, rootfs_path
+    from nms.secrets import SecretResolver
+
+    name = state.asterisk_name or "lab"
+    events = state.run_dir / "ivr" / "events.sqlite3"
+    inst = AsteriskInstance(name=name, root=rootfs_path())
+    get = SecretResolver(state.secrets_dir, environ={}).get
+
+    def prepare(config: IvrConfig) -> IvrConfig:
+        lab = calls.lab_ivr_config(config, name)
+        return lab.model_copy(update={"events": lab.events.model_copy(update={"database": events})})
+
+    def render_options(config: IvrConfig):
+        return lab_render_options(config, inst, get, _lab_ami_users(state))
+
+    return prepare, render_options
 
 
 def lab_down(run_dir: Path = DEFAULT_RUN_DIR) -> None:
@@ -100,12 +143,12 @@ def lab_down(run_dir: Path = DEFAULT_RUN_DIR) -> None:
     run_dir = Path(run_dir).resolve()
     state = LabState.load(run_dir)
     failed: list[str] = []
-    for p in state.processes() if state else []:
+    for p in reversed(state.processes()) if state else []:  # dependents first: the callers before Asterisk
         p.stop()
         if p.running():
             failed.append(f"{p.name} (pid {p.pid})")
     markers = [f"--args-from-file={AgentPaths(run_dir).args}", f"--config.file={run_dir / 'prometheus'}",
-               str(run_dir / "flows")]
+               str(run_dir / "flows"), str(run_dir / "calls")]
     for marker in markers:
         for pid in processes.find_by_marker(marker):
             processes.stop(pid, marker)

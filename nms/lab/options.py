@@ -44,3 +44,14 @@ class LabOptions:
 
     asterisk: bool = True
     """Start the lab Asterisk 22 with the rendered IVR configuration (ivr.yaml beside nms.yaml)."""
+
+    asterisk_name: str = "lab"
+    """The lab Asterisk's instance (its directories are ``/nms/<name>`` in the Asterisk root filesystem)."""
+
+    calls: bool = True
+    """With the Asterisk: simulated callers dial the district's numbers over AMI and simulated staff answer
+    (nms/lab/calls.py). The lab renders its own copy of ivr.yaml with the staff simulators as targets."""
+
+    call_rate: float = 1.0
+    """Multiplier of the callers' time-of-day rate; 1.0 is about 6 new calls a minute in the busiest office
+    hour (a few calls at once), far fewer after hours."""

@@ -13,7 +13,8 @@ from nms.lab.agents import AgentProcess
 from nms.lab.processes import ManagedProcess
 
 STATE_FILE = "lab.json"
-EXTRA_LABELS = {"softflowd": "흐름 재생 (softflowd → 수집기)", "asterisk": "Asterisk 22 (자동응답)"}
+EXTRA_LABELS = {"softflowd": "흐름 재생 (softflowd → 수집기)", "asterisk": "Asterisk 22 (자동응답)",
+                "calls": "가상 통화 (민원인·직원 시뮬레이터, AMI)"}
 
 
 @dataclass
@@ -34,6 +35,8 @@ class LabState:
     warnings: list[str] = field(default_factory=list)
     extras: list[ManagedProcess] = field(default_factory=list)  # flow replay, Asterisk
     asterisk_etc: str | None = None  # where the lab Asterisk reads its rendered configuration
+    asterisk_name: str | None = None  # its instance (directories /nms/<name> in the rootfs)
+    calls: bool = False  # the synthetic caller runs (its AMI account is part of the rendering)
     already_running: bool = False  # set by lab_up when it found the lab up; not stored
 
     @property
@@ -62,6 +65,7 @@ class LabState:
             "prometheus": self.prometheus.to_json() if self.prometheus else None,
             "prometheus_url": self.prometheus_url, "service_url": self.service_url, "warnings": self.warnings,
             "extras": [p.to_json() for p in self.extras], "asterisk_etc": self.asterisk_etc,
+            "asterisk_name": self.asterisk_name, "calls": self.calls,
         }
 
     @classmethod
@@ -76,7 +80,8 @@ class LabState:
             prometheus_url=data.get("prometheus_url"), service_url=data.get("service_url"),
             warnings=list(data.get("warnings", [])),
             extras=[ManagedProcess.from_json(p) for p in data.get("extras", [])],
-            asterisk_etc=data.get("asterisk_etc"))
+            asterisk_etc=data.get("asterisk_etc"), asterisk_name=data.get("asterisk_name"),
+            calls=bool(data.get("calls", False)))
 
     def save(self) -> None:
         tmp = self.state_file.with_suffix(".tmp")
