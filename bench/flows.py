@@ -36,7 +36,7 @@ from collectors.flows.pcapgen import district_flows, write_pcap  # noqa: E402
 from collectors.flows.service import FlowService  # noqa: E402
 from collectors.flows.settings import FlowSettings  # noqa: E402
 from collectors.flows.sites import SiteMap  # noqa: E402
-from tests.flows_fixtures import CaptureSocket, Nfcapd, free_udp_port, softflowd  # noqa: E402
+from tests.flows_fixtures import Nfcapd, export_datagrams, free_udp_port, softflowd  # noqa: E402
 
 BURST_FLOWS = 200_000
 NFCAPD_LARGE_BUFFER = 16 << 20  # asked; the kernel caps SO_RCVBUF at twice net.core.rmem_max
@@ -131,12 +131,7 @@ def main() -> None:
         pcap = tmp / "burst.pcap"
         write_pcap(pcap, district_flows(subnets, BURST_FLOWS, seed=42, max_packets=1))
         for version, key in ((9, "v9_records_per_s"), (10, "ipfix_records_per_s")):
-            sock = CaptureSocket()
-            try:
-                exported = softflowd(pcap, sock.port, version, tmp)
-                datagrams = sock.drain(1_000_000)
-            finally:
-                sock.close()
+            exported, datagrams = export_datagrams(pcap, version, tmp)
             rate, decoded = decode_rate(datagrams, sites)
             result[key] = round(rate)
             result[f"{key.split('_')[0]}_records_decoded"] = decoded

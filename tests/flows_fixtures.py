@@ -197,6 +197,16 @@ class CaptureSocket:
         self.sock.close()
 
 
+def export_datagrams(pcap: Path, version: int, workdir: Path, limit: int = 1_000_000) -> tuple[int, list[bytes]]:
+    """softflowd's export of ``pcap`` as the datagrams it sent: (records it says it exported, datagrams)."""
+    sock = CaptureSocket()
+    try:
+        exported = softflowd(pcap, sock.port, version, workdir)
+        return exported, sock.drain(limit)
+    finally:
+        sock.close()
+
+
 def v9_record(src: str, dst: str, nbytes: int, packets: int, proto: int, sport: int, dport: int) -> bytes:
     """Data record for the template ``V9_FIELDS``."""
     return struct.pack("!4s4sIIBHH", ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed,

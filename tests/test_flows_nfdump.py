@@ -8,9 +8,9 @@ from collectors.flows.service import FlowService
 from collectors.flows.sites import SiteMap
 from tests.flows_fixtures import (
     SITES,
-    CaptureSocket,
     Nfcapd,
     as_tuples,
+    export_datagrams,
     flow_settings,
     free_udp_port,
     make_capture,
@@ -82,12 +82,7 @@ def test_fast_path_equals_reference_decoder(version: int, capture, tmp_path) -> 
     from collectors.flows.engine import FlowEngine
     from collectors.flows.reference import ReferenceDecoder
 
-    sock = CaptureSocket()
-    try:
-        exported = softflowd(capture, sock.port, version, tmp_path)
-        datagrams = sock.drain(10_000)
-    finally:
-        sock.close()
+    exported, datagrams = export_datagrams(capture, version, tmp_path, 10_000)
     engine = FlowEngine(flow_settings(), SiteMap(SITES))
     engine.process([(d, "127.0.0.1") for d in datagrams])
     ref = ReferenceDecoder()

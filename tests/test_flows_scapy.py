@@ -15,7 +15,14 @@ from scapy.layers.netflow import NetflowDataflowsetV9, NetflowHeader, netflowv9_
 
 from collectors.flows.aggregate import protocol_name
 from collectors.flows.engine import FlowEngine
-from tests.flows_fixtures import CaptureSocket, Nfcapd, as_tuples, flow_settings, free_udp_port, make_capture, softflowd
+from tests.flows_fixtures import (
+    Nfcapd,
+    as_tuples,
+    export_datagrams,
+    flow_settings,
+    free_udp_port,
+    make_capture,
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +31,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[int, list[bytes]]:
     pcap = make_capture(tmp / "small.pcap", count=600, seed=11)
     out = {}
     for version in (9, 10):
-        sock = CaptureSocket()
-        try:
-            exported = softflowd(pcap, sock.port, version, tmp)
-            out[version] = sock.drain(10_000)
-        finally:
-            sock.close()
+        exported, out[version] = export_datagrams(pcap, version, tmp, 10_000)
         assert exported == 600
     return out
 
