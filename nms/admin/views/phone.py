@@ -38,6 +38,14 @@ def _config() -> tuple[IvrConfig, str]:
         abort(404)
 
 
+def _config_with(key: str) -> tuple[IvrConfig, str]:
+    """The IVR configuration and its version, or 404 when it has no announcement ``key``."""
+    config, version = _config()
+    if key not in config.announcements:
+        abort(404)
+    return config, version
+
+
 def _sync(user: str):
     """After an IVR change is live: give every announcement the audio of the new version."""
     ws = _ws()
@@ -79,9 +87,7 @@ def announcements(errors: dict | None = None, form: dict | None = None, code: in
 @bp.post("/announcements/<key>")
 @requires(Role.OPERATOR)
 def announcement_save(key: str):
-    config, _v = _config()
-    if key not in config.announcements:
-        abort(404)
+    _config_with(key)
     text = " ".join(request.form.get("text", "").split())
 
     def edit(doc: Any) -> None:
@@ -101,9 +107,7 @@ def announcement_save(key: str):
 @requires(Role.OPERATOR)
 def announcement_regenerate(key: str):
     ws = _ws()
-    config, version = _config()
-    if key not in config.announcements:
-        abort(404)
+    config, version = _config_with(key)
     before = ws.audio.info(config).get(key)
     try:
         ws.audio.sync(config, version, g.user.name, regenerate={key})
@@ -125,9 +129,7 @@ def announcement_regenerate(key: str):
 @requires(Role.OPERATOR)
 def announcement_upload(key: str):
     ws = _ws()
-    config, version = _config()
-    if key not in config.announcements:
-        abort(404)
+    config, version = _config_with(key)
     upload = request.files.get("audio")
     if upload is None or not upload.filename:
         flash(translate_current("err_no_file"), "error")
@@ -156,9 +158,7 @@ def announcement_upload(key: str):
 @bp.get("/audio/<key>.wav")
 def audio(key: str):
     ws = _ws()
-    config, _v = _config()
-    if key not in config.announcements:
-        abort(404)
+    config, _v = _config_with(key)
     path = ws.audio.deployed(config, key)
     if not path.is_file():
         abort(404)
