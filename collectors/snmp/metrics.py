@@ -17,6 +17,7 @@ from prometheus_client.metrics_core import Metric
 from collectors.snmp import oids
 from collectors.snmp.poller import DeviceSample
 from collectors.snmp.state import DeviceState
+from collectors.snmp.transport import UdpTransport
 
 IF_COUNTERS = ("ifHCInOctets", "ifHCOutOctets", "ifHCInUcastPkts", "ifHCOutUcastPkts",
                "ifInErrors", "ifOutErrors", "ifInDiscards", "ifOutDiscards")
@@ -57,9 +58,11 @@ def _text(value: object) -> str:
 class SnmpMetrics:
     """Yields every SNMP metric family from the collector's device states."""
 
-    def __init__(self, states: dict[str, DeviceState], health: CollectorHealth):
+    def __init__(self, states: dict[str, DeviceState], health: CollectorHealth,
+                 transport: UdpTransport | None = None):
         self.states = states
         self.health = health
+        self.transport = transport
 
     def collect(self) -> Iterator[Metric]:
         states = list(self.states.values())
@@ -235,8 +238,15 @@ class SnmpMetrics:
                 seconds.add_sample(seconds.name, labels, h.cycle_seconds[role])
                 last.add_sample(last.name, labels, h.last_cycle_end[role])
         decode = _family("nms_snmp_decode_errors", "Malformed SNMP responses, by reason", "counter")
-        for reason, count in sorted(h.decode_errors.items()):
+        reasons = Counter(h.decode_errors)
+        unmatched = _family("nms_snmp_unmatched_responses", "Responses that matched no pending request "
+                            "(late after a timeout, duplicated, or from an unexpected address)", "counter")
+        if self.transport is not None:
+            # datagrams too broken to route to their request never reach a poll's decoder
+            reasons["no_request_id"] += self.transport.malformed
+            unmatched.add_sample("nms_snmp_unmatched_responses_total", {}, self.transport.late_or_unknown)
+        for reason, count in sorted(reasons.items()):
             decode.add_sample("nms_snmp_decode_errors_total", {"reason": reason}, count)
         varbinds = _family("nms_snmp_varbinds", "Varbinds received", "counter")
         varbinds.add_sample("nms_snmp_varbinds_total", {}, h.varbinds)
-        yield from (polls, errors, reboots, wraps, cycles, seconds, last, misfires, decode, varbinds)
+        yield from (polls, errors, reboots, wraps, cycles, seconds, last, misfires, decode, unmatched, varbinds)

@@ -44,7 +44,7 @@ class SnmpCollector:
         self.poller = DevicePoller(district.snmp, self.secrets)
         self.states: dict[str, DeviceState] = {}
         self.health = CollectorHealth()
-        self.metrics = SnmpMetrics(self.states, self.health)
+        self.metrics = SnmpMetrics(self.states, self.health, self.poller.transport)
         self.scheduler: AsyncIOScheduler | None = None
         self._semaphore = asyncio.Semaphore(district.settings.polling.concurrency)
         self._sync_states()

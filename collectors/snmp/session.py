@@ -15,8 +15,6 @@ from collectors.snmp.transport import Address, UdpTransport
 
 VarBind = tuple[tuple[int, ...], int, object]
 
-ERROR_TOO_BIG = 1
-
 
 class SnmpError(Exception):
     """An error the agent reported (errorStatus), or a protocol-level failure."""
