@@ -39,17 +39,27 @@ def _merge(target: dict, key: object, b: float, p: float, f: float) -> None:
         cell[2] += round(f)
 
 
-def _sums(keys: np.ndarray, nbytes: np.ndarray, npackets: np.ndarray, size: int
+def _sums(keys: np.ndarray, nbytes: np.ndarray, npackets: np.ndarray, nflows: np.ndarray | None, size: int
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    flows = np.bincount(keys, minlength=size)
-    nz = np.flatnonzero(flows)
+    """Per-key sums. ``nflows`` None counts one flow per record; cells with no record are skipped."""
+    present = np.bincount(keys, minlength=size)
+    nz = np.flatnonzero(present)
     b = np.bincount(keys, weights=nbytes, minlength=size)
     p = np.bincount(keys, weights=npackets, minlength=size)
-    return nz, b, p, flows
+    f = present if nflows is None else np.bincount(keys, weights=nflows, minlength=size)
+    return nz, b, p, f
+
+
+OBSERVED = {0: "ingress", 1: "egress"}
 
 
 class Aggregator:
-    """Counters by interface, protocol/service and site, plus the top talkers."""
+    """Counters by interface, protocol/service and site, plus the top talkers.
+
+    A biflow record (RFC 5103) is one flow; its reverse bytes and packets are counted the other
+    way round: sent by the destination, into the output interface and out of the input one. Its
+    service is the forward record's, so a conversation stays under one service port.
+    """
 
     def __init__(self, settings: FlowSettings, sites: SiteMap | None = None, now: float | None = None):
         self.settings = settings
@@ -62,10 +72,11 @@ class Aggregator:
         self._ported[list(_PORTED)] = True
         self.width = len(self.ports) + 1
         self.lock = threading.Lock()
-        self.interfaces: dict[tuple[str, str, str], Totals] = {}
+        self.interfaces: dict[tuple[str, int, str, str], Totals] = {}  # exporter, domain, interface, direction
         self.services: dict[tuple[int, int], Totals] = {}  # (protocol, port index) -> totals
         self.site_totals: dict[tuple[str, str, str], Totals] = {}
-        self._known_ifaces: dict[str, set[int]] = {}
+        self.observed: dict[tuple[str, int, str], Totals] = {}  # exporter, domain, flowDirection
+        self._known_ifaces: dict[tuple[str, int], set[int]] = {}
         self.talkers = TopTalkers(settings.top_n, settings.top_window, settings.top_tracked,
                                   time.monotonic() if now is None else now)
 
@@ -74,6 +85,15 @@ class Aggregator:
 
     def port_label(self, index: int) -> str:
         return str(self.ports[index - 1]) if index else "other"
+
+    def forget(self, exporter: str) -> None:
+        """Drop the per-exporter series of an evicted exporter."""
+        with self.lock:
+            for table in (self.interfaces, self.observed):
+                for key in [k for k in table if k[0] == exporter]:
+                    del table[key]
+            for key in [k for k in self._known_ifaces if k[0] == exporter]:
+                del self._known_ifaces[key]
 
     def add(self, rec: Records) -> None:
         n = len(rec)
@@ -88,18 +108,33 @@ class Aggregator:
         svc = self._lut[dport]
         svc = np.where(svc > 0, svc, self._lut[sport])
         svc[~self._ported[proto]] = 0
-        svc_sums = _sums(proto * self.width + svc, nbytes, npackets, 256 * self.width)
+        service = proto * self.width + svc
+        halves = [(rec.src, rec.dst, rec.inif, rec.outif, nbytes, npackets, None, service)]
+        if rec.rbytes is not None and rec.rpackets is not None:
+            rb, rp = rec.rbytes.astype(np.float64), rec.rpackets.astype(np.float64)
+            back = np.flatnonzero((rb > 0) | (rp > 0))
+            if len(back):
+                halves.append((rec.dst[back], rec.src[back], rec.outif[back], rec.inif[back], rb[back], rp[back],
+                               np.zeros(len(back)), service[back]))
+        for half in halves:
+            self._add_half(rec, *half)
+        if rec.observed is not None:
+            self._add_observed(rec, nbytes, npackets, halves)
+
+    def _add_half(self, rec: Records, src: np.ndarray, dst: np.ndarray, inif: np.ndarray, outif: np.ndarray,
+                  nbytes: np.ndarray, npackets: np.ndarray, nflows: np.ndarray | None, service: np.ndarray) -> None:
+        svc_sums = _sums(service, nbytes, npackets, nflows, 256 * self.width)
         # Sites: the sender's site (direction "out") and the receiver's ("in").
         sites = self.sites
         if rec.v6:
-            src_site, dst_site = sites.lookup6(rec.src), sites.lookup6(rec.dst)
+            src_site, dst_site = sites.lookup6(src), sites.lookup6(dst)
         else:
-            src_site, dst_site = sites.lookup4(rec.src), sites.lookup4(rec.dst)
+            src_site, dst_site = sites.lookup4(src), sites.lookup4(dst)
         size = len(sites.labels)
-        out_sums = _sums(src_site, nbytes, npackets, size)
-        in_sums = _sums(dst_site, nbytes, npackets, size)
-        if_in = self._iface_sums(rec.inif, nbytes, npackets)
-        if_out = self._iface_sums(rec.outif, nbytes, npackets)
+        out_sums = _sums(src_site, nbytes, npackets, nflows, size)
+        in_sums = _sums(dst_site, nbytes, npackets, nflows, size)
+        if_in = self._iface_sums(inif, nbytes, npackets, nflows)
+        if_out = self._iface_sums(outif, nbytes, npackets, nflows)
         with self.lock:
             nz, b, p, f = svc_sums
             for k in nz.tolist():
@@ -110,26 +145,42 @@ class Aggregator:
                     _merge(self.site_totals, (site, category, direction), b[k], p[k], f[k])
             for direction, items in (("in", if_in), ("out", if_out)):
                 for ifindex, b, p, f in items:
-                    _merge(self.interfaces, (rec.exporter, self._iface_label(rec.exporter, ifindex), direction),
-                           b, p, f)
+                    label = self._iface_label(rec.exporter, rec.domain, ifindex)
+                    _merge(self.interfaces, (rec.exporter, rec.domain, label, direction), b, p, f)
             if rec.v6:
-                self.talkers.add6(rec.src, nbytes)
+                self.talkers.add6(src, nbytes)
             else:
-                self.talkers.add4(rec.src, nbytes)
+                self.talkers.add4(src, nbytes)
+
+    def _add_observed(self, rec: Records, nbytes: np.ndarray, npackets: np.ndarray, halves: list) -> None:
+        """Traffic by flowDirection (IE 61): whether the exporter saw it entering or leaving."""
+        assert rec.observed is not None
+        key = np.minimum(rec.observed.astype(np.int64, copy=False), 2)
+        b = np.bincount(key, weights=nbytes, minlength=3)
+        p = np.bincount(key, weights=npackets, minlength=3)
+        f = np.bincount(key, minlength=3)
+        if len(halves) > 1:
+            back = halves[1]
+            rkey = np.minimum(rec.observed[np.flatnonzero((rec.rbytes > 0) | (rec.rpackets > 0))].astype(np.int64), 2)
+            b = b + np.bincount(rkey, weights=back[4], minlength=3)
+            p = p + np.bincount(rkey, weights=back[5], minlength=3)
+        with self.lock:
+            for k in np.flatnonzero(f).tolist():
+                _merge(self.observed, (rec.exporter, rec.domain, OBSERVED.get(k, "other")), b[k], p[k], f[k])
 
     @staticmethod
-    def _iface_sums(ifaces: np.ndarray, nbytes: np.ndarray, npackets: np.ndarray
+    def _iface_sums(ifaces: np.ndarray, nbytes: np.ndarray, npackets: np.ndarray, nflows: np.ndarray | None
                     ) -> list[tuple[int, float, float, float]]:
         if len(ifaces) and int(ifaces.max()) < 65536:
             keys = ifaces.astype(np.int64, copy=False)
-            nz, b, p, f = _sums(keys, nbytes, npackets, 0)
+            nz, b, p, f = _sums(keys, nbytes, npackets, nflows, 0)
             return [(k, b[k], p[k], f[k]) for k in nz.tolist()]
         unique, inverse = np.unique(ifaces, return_inverse=True)
-        nz, b, p, f = _sums(inverse, nbytes, npackets, len(unique))
+        nz, b, p, f = _sums(inverse, nbytes, npackets, nflows, len(unique))
         return [(int(unique[k]), b[k], p[k], f[k]) for k in nz.tolist()]
 
-    def _iface_label(self, exporter: str, ifindex: int) -> str:
-        known = self._known_ifaces.setdefault(exporter, set())
+    def _iface_label(self, exporter: str, domain: int, ifindex: int) -> str:
+        known = self._known_ifaces.setdefault((exporter, domain), set())
         if ifindex in known:
             return str(ifindex)
         if len(known) < self.settings.max_interfaces:
@@ -150,6 +201,7 @@ class Aggregator:
                              for (pr, i), v in self.services.items()},
                 "protocols": self.protocol_totals(),
                 "sites": {k: list(v) for k, v in self.site_totals.items()},
+                "observed": {k: list(v) for k, v in self.observed.items()},
                 "talkers": list(self.talkers.published),
                 "window": self.talkers.window,
             }

@@ -11,11 +11,14 @@ Nothing raised while decoding escapes: every malformed datagram is counted under
 from __future__ import annotations
 
 import struct
+import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from collectors.flows.exporters import Exporter, ExporterTable
 from collectors.flows.sequence import Loss, SequenceTracker
 from collectors.flows.settings import FlowSettings
 from collectors.flows.templates import (
@@ -34,6 +37,8 @@ from collectors.flows.templates import (
 )
 
 MAX_FIELDS = 512  # fields per template; real templates have a few dozen
+MAX_SAMPLERS = 1024  # sampler IDs per observation domain
+MAX_TEMPLATE_RECORDS = 256  # template records (and withdrawals) per datagram; real exporters send a few
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!I")
 _SET = struct.Struct("!HH")
@@ -48,6 +53,47 @@ _V5_FIELDS = ((8, 4, 0), (12, 4, 0), (15, 4, 0), (10, 2, 0), (14, 2, 0), (2, 4, 
               (17, 2, 0), (9, 1, 0), (13, 1, 0), (210, 2, 0))
 
 
+def header_problem(data: bytes) -> str | None:
+    """Why a datagram is not a NetFlow v5/v9 or IPFIX message (None: its header is valid).
+
+    Checked before the sender is admitted as an exporter: the version, the lengths the header
+    announces, and the first set's header.
+    """
+    size = len(data)
+    if size < 4:
+        return "truncated_header"
+    version = _U16.unpack_from(data, 0)[0]
+    if version == 5:
+        if size < 24:
+            return "truncated_header"
+        count = _U16.unpack_from(data, 2)[0]
+        if not 1 <= count <= 30:
+            return "bad_record_count"
+        return None if size == 24 + count * _V5_RECORD else "length_mismatch"
+    if version == 9:
+        first, sets = 20, (0, 1)
+    elif version == 10:
+        if size < 16:
+            return "truncated_header"
+        if _U16.unpack_from(data, 2)[0] != size:
+            return "length_mismatch"
+        first, sets = 16, (2, 3)
+    else:
+        return "unknown_version"
+    if size < first:
+        return "truncated_header"
+    if size == first:
+        return None  # a message without sets
+    if size - first < 4:
+        return "truncated_set"
+    set_id, set_len = _SET.unpack_from(data, first)
+    if set_len < 4 or first + set_len > size:
+        return "bad_set_length"
+    if set_id < 256 and set_id not in sets:
+        return "unknown_set_id"
+    return None
+
+
 class DecodeError(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -60,6 +106,7 @@ class Records:
 
     exporter: str
     version: int
+    domain: int
     v6: bool
     bytes: np.ndarray  # uint64 (float64 when scaled by a non-integer sampling rate)
     packets: np.ndarray
@@ -70,6 +117,9 @@ class Records:
     outif: np.ndarray
     src: np.ndarray  # uint32, or V16 when v6
     dst: np.ndarray
+    rbytes: np.ndarray | None = None  # RFC 5103 reverse direction (biflows), else None
+    rpackets: np.ndarray | None = None
+    observed: np.ndarray | None = None  # flowDirection (IE 61): 0 ingress, 1 egress; None: not sent
 
     def __len__(self) -> int:
         return len(self.bytes)
@@ -87,99 +137,129 @@ def _int_column(arr: np.ndarray, name: str, n: int) -> np.ndarray:
     return col
 
 
-class Decoder:
-    """Template state, sequence tracking and the datagram parser for all exporters."""
+def _scaled(counts: np.ndarray, rate: float, rates: np.ndarray | None) -> np.ndarray:
+    """Byte or packet counts times the sampling rate (per record when ``rates`` is given)."""
+    if rates is not None:
+        return np.rint(counts * rates)
+    if rate == 1.0:
+        return counts
+    return counts.astype(np.uint64) * np.uint64(rate) if rate.is_integer() else np.rint(counts * rate)
 
-    def __init__(self, settings: FlowSettings | None = None):
+
+class Decoder:
+    """Exporters, template state, sequence tracking and the datagram parser."""
+
+    def __init__(self, settings: FlowSettings | None = None, allowed: Iterable[str] = ()):
         s = settings or FlowSettings()
         self.settings = s
-        self.templates = TemplateStore(s.max_templates, s.template_timeout)
-        self.pending = PendingData(s.pending_limit, s.pending_hold)
+        policy = s.exporters
+        self.table = ExporterTable(policy, allowed, on_evict=self._forget)
+        self.templates = TemplateStore(s.max_templates, s.template_timeout, policy.max_templates)
+        self.pending = PendingData(s.pending_limit, s.pending_hold, s.pending_bytes, policy.pending_bytes)
         self.sequences = SequenceTracker()
         self.errors: Counter[str] = Counter()
-        self.packets: Counter[tuple[str, int]] = Counter()
-        self.records: Counter[tuple[str, int]] = Counter()
-        self.lost_flows: Counter[str] = Counter()
-        self.lost_packets: Counter[str] = Counter()
-        self.sequence_resets: Counter[str] = Counter()
         self.sampling: dict[DomainKey, float] = {}
-        self.sampler_rates: dict[tuple[DomainKey, int], float] = {}
-        self.exporters: set[str] = set()
+        self.sampler_rates: dict[DomainKey, dict[int, float]] = {}
+        self.forgotten: list[str] = []  # evicted exporters whose aggregates are still to be dropped
         self._buckets: dict[tuple[Template, float], list] = {}
         self._v5: dict[tuple[str, int], Template] = {}
         self._shadows: dict[Template, Template] = {}
+        # Candidates share one CPU budget, so that many junk senders together cost no more than one.
+        self._shared = Exporter("candidates", 0.0, policy.cpu_per_second, time.perf_counter())
 
     # -- datagrams -------------------------------------------------------------------------------
 
-    def feed(self, data: bytes, exporter: str, now: float) -> None:
+    def feed(self, data: bytes, address: str, now: float) -> None:
         """Parse one datagram. Malformed input is counted in :attr:`errors`, never raised."""
+        problem = header_problem(data)
+        if problem is not None:
+            self.errors[problem] += 1
+            self.table.refused["bad_header"] += 1
+            return
+        table = self.table
+        exporter = table.admit(address, now, 0.0)
+        if exporter is None:
+            return
+        clock = time.perf_counter()
+        if not table.has_budget(exporter, clock) or (not exporter.proven and not table.has_budget(self._shared, clock)):
+            return
         try:
-            if exporter not in self.exporters:
-                if len(self.exporters) >= self.settings.max_exporters:
-                    raise DecodeError("exporter_limit")
-                self.exporters.add(exporter)
-            if len(data) < 4:
-                raise DecodeError("truncated_header")
-            version = _U16.unpack_from(data, 0)[0]
+            version = data[1]
             if version == 9:
                 self._v9(data, exporter, now)
             elif version == 10:
                 self._ipfix(data, exporter, now)
-            elif version == 5:
-                self._v5_packet(data, exporter)
             else:
-                raise DecodeError("unknown_version")
+                self._v5_packet(data, exporter)
         except DecodeError as exc:
             self.errors[exc.reason] += 1
         except Exception:  # a bug must not stop the collector; count it
             self.errors["internal"] += 1
+        spent = time.perf_counter() - clock
+        exporter.tokens -= spent
+        if not exporter.proven:
+            self._shared.tokens -= spent
+            if exporter.records:
+                table.promote(exporter)
 
-    def _count_loss(self, exporter: str, loss: Loss) -> None:
+    def _forget(self, exporter: Exporter) -> None:
+        """An exporter was evicted: its templates, held data and sequence state go with it."""
+        address = exporter.address
+        self.templates.forget(address)
+        dropped = self.pending.forget(address)
+        if dropped:
+            self.errors["template_missing"] += dropped
+        for version, domain in exporter.domains:
+            self.sequences.streams.pop((address, version, domain), None)
+            self.sampling.pop((address, version, domain), None)
+            self.sampler_rates.pop((address, version, domain), None)
+            self._v5.pop((address, domain), None)
+        if exporter.proven:
+            self.forgotten.append(address)
+
+    def _count_loss(self, exporter: Exporter, domain: int, loss: Loss) -> None:
         if loss.flows:
-            self.lost_flows[exporter] += loss.flows
+            exporter.lost_flows[domain] += loss.flows
         if loss.packets:
-            self.lost_packets[exporter] += loss.packets
+            exporter.lost_packets[domain] += loss.packets
         if loss.resets:
-            self.sequence_resets[exporter] += 1
+            exporter.sequence_resets[domain] += 1
 
-    def _v5_packet(self, data: bytes, exporter: str) -> None:
-        if len(data) < 24:
-            raise DecodeError("truncated_header")
+    def _v5_packet(self, data: bytes, exporter: Exporter) -> None:
         _, count, _, _, _, seq, _, engine_id, sampling = _V5_HEADER.unpack_from(data, 0)
-        if not 1 <= count <= 30:
-            raise DecodeError("bad_record_count")
-        if len(data) != 24 + count * _V5_RECORD:
-            raise DecodeError("length_mismatch")
-        template = self._v5.get((exporter, engine_id))
+        if not self.table.add_domain(exporter, 5, engine_id):
+            return
+        address = exporter.address
+        template = self._v5.get((address, engine_id))
         if template is None:
-            template = Template((exporter, 5, engine_id, 0), _V5_FIELDS)
-            self._v5[exporter, engine_id] = template
+            template = Template((address, 5, engine_id, 0), _V5_FIELDS)
+            self._v5[address, engine_id] = template
         rate = float((sampling & 0x3FFF) or 1)
         self._add(template, rate, memoryview(data)[24:24 + count * _V5_RECORD])
-        self.packets[exporter, 5] += 1
-        self.records[exporter, 5] += count
-        self._count_loss(exporter, self.sequences.record_counter((exporter, 5, engine_id), seq, count))
+        exporter.packets[5, engine_id] += 1
+        exporter.records[5, engine_id] += count
+        self._count_loss(exporter, engine_id,
+                         self.sequences.record_counter((address, 5, engine_id), seq, count))
 
-    def _v9(self, data: bytes, exporter: str, now: float) -> None:
-        if len(data) < 20:
-            raise DecodeError("truncated_header")
+    def _v9(self, data: bytes, exporter: Exporter, now: float) -> None:
         _, _, _, _, seq, domain = _V9_HEADER.unpack_from(data, 0)
+        if not self.table.add_domain(exporter, 9, domain):
+            return
         records = self._sets(data, 20, len(data), exporter, 9, domain, now)
-        self.packets[exporter, 9] += 1
-        self._count_loss(exporter, self.sequences.packet_counter((exporter, 9, domain), seq, records or 0))
+        exporter.packets[9, domain] += 1
+        self._count_loss(exporter, domain,
+                         self.sequences.packet_counter((exporter.address, 9, domain), seq, records or 0))
 
-    def _ipfix(self, data: bytes, exporter: str, now: float) -> None:
-        if len(data) < 16:
-            raise DecodeError("truncated_header")
+    def _ipfix(self, data: bytes, exporter: Exporter, now: float) -> None:
         _, length, _, seq, domain = _IPFIX_HEADER.unpack_from(data, 0)
-        if length != len(data):
-            raise DecodeError("length_mismatch")
+        if not self.table.add_domain(exporter, 10, domain):
+            return
         records = self._sets(data, 16, length, exporter, 10, domain, now)
-        self.packets[exporter, 10] += 1
-        self._count_loss(exporter, self.sequences.record_counter((exporter, 10, domain), seq, records,
-                                                                 learn=True))
+        exporter.packets[10, domain] += 1
+        self._count_loss(exporter, domain, self.sequences.record_counter((exporter.address, 10, domain), seq,
+                                                                         records, learn=True))
 
-    def _sets(self, data: bytes, off: int, end: int, exporter: str, version: int, domain: int,
+    def _sets(self, data: bytes, off: int, end: int, exporter: Exporter, version: int, domain: int,
               now: float) -> int | None:
         """Walk the sets of a v9/IPFIX message. Returns its data records (None: some unknown)."""
         view = memoryview(data)
@@ -187,6 +267,8 @@ class Decoder:
         unknown = False
         template_set, options_set = (0, 1) if version == 9 else (2, 3)
         error: str | None = None
+        budget = [MAX_TEMPLATE_RECORDS]  # template records (and withdrawals) this datagram may carry
+        address = exporter.address
         while off < end:
             if end - off < 4:
                 error = "truncated_set"
@@ -197,28 +279,37 @@ class Decoder:
                 break
             body, set_end = off + 4, off + set_len
             if set_id >= 256:
-                n = self._data_set((exporter, version, domain, set_id), view, body, set_end, now)
+                n = self._data_set((address, version, domain, set_id), view, body, set_end, now)
                 if n is None:
                     unknown = True
                 else:
                     records += n
-            elif set_id == template_set:
-                error = self._template_set(data, body, set_end, exporter, version, domain, now) or error
-            elif set_id == options_set:
-                error = self._options_set(data, body, set_end, exporter, version, domain, now) or error
+            elif set_id in (template_set, options_set):
+                error = self._template_set(data, body, set_end, exporter, version, domain, now,
+                                           set_id == options_set, budget) or error
             else:
                 error = "unknown_set_id"
             off = set_end
         if error:
             self.errors[error] += 1
         if records:
-            self.records[exporter, version] += records
+            exporter.records[version, domain] += records
         return None if unknown else records
 
     # -- templates ---------------------------------------------------------------------------------
 
-    def _fields(self, data: bytes, pos: int, end: int, count: int, enterprise_bit: bool
+    @staticmethod
+    def _fields(data: bytes, pos: int, end: int, count: int, ipfix: bool
                 ) -> tuple[tuple[tuple[int, int, int], ...], int]:
+        """``count`` field specifiers from ``pos``: one unpack when there is no enterprise bit."""
+        if pos + 4 * count > end:
+            raise DecodeError("truncated_template")
+        words = struct.unpack_from(f"!{2 * count}H", data, pos)
+        ies, lengths = words[0::2], words[1::2]
+        if not ipfix or not any(ie & 0x8000 for ie in ies):
+            if not ipfix and VARIABLE in lengths:
+                raise DecodeError("bad_template")  # v9 has no variable-length fields
+            return tuple(zip(ies, lengths, (0,) * count, strict=True)), pos + 4 * count
         fields = []
         for _ in range(count):
             if pos + 4 > end:
@@ -226,93 +317,86 @@ class Decoder:
             ie, length = _SET.unpack_from(data, pos)
             pos += 4
             enterprise = 0
-            if enterprise_bit and ie & 0x8000:
+            if ie & 0x8000:
                 if pos + 4 > end:
                     raise DecodeError("truncated_template")
                 enterprise = _U32.unpack_from(data, pos)[0]
                 ie &= 0x7FFF
                 pos += 4
-            if length == VARIABLE and not enterprise_bit:
-                raise DecodeError("bad_template")  # v9 has no variable-length fields
             fields.append((ie, length, enterprise))
         return tuple(fields), pos
 
-    def _refresh(self, key: TemplateKey, fields: tuple, scope: int, now: float) -> bool:
-        """True when the template is already known as is (the common periodic resend)."""
-        old = self.templates.templates.get(key)
-        if old is not None and old.fields == fields and old.scope_count == scope:
-            old.refreshed = now
-            return True
-        return False
-
-    def _store(self, template: Template) -> str | None:
-        if not template.fields or (template.record_length is not None and template.record_length == 0):
+    def _store(self, template: Template, exporter: Exporter) -> str | None:
+        if not template.fields or template.record_length == 0:
             return "bad_template"
-        if not self.templates.add(template):
-            return "template_limit"
+        problem = self.templates.add(template)
+        while problem == "template_limit" and self._evict_candidate_templates(exporter):
+            problem = self.templates.add(template)
+        if problem:
+            return problem
         for held in self.pending.take(template.key):
             n = self._data_set(template.key, memoryview(held), 0, len(held), None)
             if n:
-                self.records[template.key[0], template.key[1]] += n
+                exporter.records[template.key[1], template.key[2]] += n
         return None
 
-    def _template_set(self, data: bytes, pos: int, end: int, exporter: str, version: int, domain: int,
-                      now: float) -> str | None:
-        error = None
-        while end - pos >= 4:
-            tid, count = _SET.unpack_from(data, pos)
-            pos += 4
-            if version == 10 and count == 0:  # withdrawal (RFC 7011 §8.1)
-                if tid == 2:
-                    self.templates.withdraw_all((exporter, version, domain), options=False)
-                else:
-                    self.templates.withdraw((exporter, version, domain, tid))
-                continue
-            if tid < 256:
-                return "bad_template_id"
-            if count > MAX_FIELDS:
-                return "template_too_many_fields"
-            try:
-                fields, pos = self._fields(data, pos, end, count, version == 10)
-            except DecodeError as exc:
-                return exc.reason
-            key = (exporter, version, domain, tid)
-            if not self._refresh(key, fields, 0, now):
-                error = self._store(Template(key, fields, refreshed=now)) or error
-        return error
+    def _evict_candidate_templates(self, exporter: Exporter) -> bool:
+        """The template store is full: forget the least recently heard candidate that holds templates."""
+        for address in self.table.candidates:
+            if address != exporter.address and self.templates.owned(address):
+                self.table.evict_candidate(address, "templates_full")
+                return True
+        return False
 
-    def _options_set(self, data: bytes, pos: int, end: int, exporter: str, version: int, domain: int,
-                     now: float) -> str | None:
+    def _template_set(self, data: bytes, pos: int, end: int, exporter: Exporter, version: int, domain: int,
+                      now: float, options: bool, budget: list[int]) -> str | None:
+        """One (options) template set. Stops at the first malformed record: its cost is linear in
+        its bytes, and at most ``MAX_TEMPLATE_RECORDS`` records per datagram are looked at."""
         error = None
-        while end - pos >= 6:
-            if version == 9:
+        header = 6 if options else 4
+        address = exporter.address
+        while end - pos >= header:
+            if budget[0] <= 0:
+                return "template_flood"
+            budget[0] -= 1
+            if options and version == 9:
                 tid, scope_len, option_len = _OPT9.unpack_from(data, pos)
-                pos += 6
                 if scope_len % 4 or option_len % 4:
                     return "bad_options_template"
                 scope, count = scope_len // 4, (scope_len + option_len) // 4
-            else:
+            elif options:
                 tid, count, scope = _OPT9.unpack_from(data, pos)
-                pos += 6
-                if count == 0:
-                    if tid == 3:
-                        self.templates.withdraw_all((exporter, version, domain), options=True)
-                    else:
-                        self.templates.withdraw((exporter, version, domain, tid))
-                    continue
+            else:
+                (tid, count), scope = _SET.unpack_from(data, pos), 0
+            pos += header
+            if tid == 0 and count == 0:
+                break  # padding to the end of the set
+            if version == 10 and count == 0:  # withdrawal (RFC 7011 §8.1)
+                if tid in (2, 3):
+                    self.templates.withdraw_all((address, version, domain), options=tid == 3)
+                else:
+                    self.templates.withdraw((address, version, domain, tid))
+                continue
             if tid < 256:
                 return "bad_template_id"
+            if count == 0:
+                return "bad_template"
             if count > MAX_FIELDS:
                 return "template_too_many_fields"
-            if scope == 0 or scope > count:
+            if pos + 4 * count > end:
+                return "truncated_template"  # impossible for the set's length: nothing is built
+            if options and (scope == 0 or scope > count):
                 return "bad_options_template"
             try:
                 fields, pos = self._fields(data, pos, end, count, version == 10)
             except DecodeError as exc:
                 return exc.reason
-            key = (exporter, version, domain, tid)
-            if not self._refresh(key, fields, scope, now):
-                error = self._store(Template(key, fields, scope_count=scope, refreshed=now)) or error
+            key = (address, version, domain, tid)
+            old = self.templates.templates.get(key)
+            if old is not None and old.fields == fields and old.scope_count == scope:
+                old.refreshed = now  # the common periodic resend
+                continue
+            error = self._store(Template(key, fields, scope_count=scope, refreshed=now), exporter) or error
         return error
 
     # -- data ------------------------------------------------------------------------------------
@@ -409,11 +493,14 @@ class Decoder:
             if sampler is None:
                 self.sampling[domain] = rate
             else:
-                self.sampler_rates[domain, sampler] = rate
+                rates = self.sampler_rates.setdefault(domain, {})
+                if sampler in rates or len(rates) < MAX_SAMPLERS:
+                    rates[sampler] = rate
 
     # -- maintenance and output -------------------------------------------------------------------
 
     def expire(self, now: float) -> None:
+        self.table.expire(now)
         self.templates.expire(now)
         dropped = self.pending.expire(now)
         if dropped:
@@ -439,18 +526,13 @@ class Decoder:
         n = len(buf) // template.record_length
         arr = np.frombuffer(buf, dtype=template.dtype, count=n)
         names = template.offsets
-        exporter, version, _, _ = template.key
+        exporter, version, domain, _ = template.key
         v6 = "src6" in names or "dst6" in names
-        nbytes = _int_column(arr, "bytes", n)
-        npackets = _int_column(arr, "packets", n)
         rates = self._rates(template, arr, rate, n)
-        if rates is not None:
-            nbytes = np.rint(nbytes * rates)
-            npackets = np.rint(npackets * rates)
-        elif rate != 1.0:
-            nbytes = nbytes.astype(np.uint64) * np.uint64(rate) if rate.is_integer() else np.rint(nbytes * rate)
-            npackets = (npackets.astype(np.uint64) * np.uint64(rate) if rate.is_integer()
-                        else np.rint(npackets * rate))
+        nbytes, npackets = (_scaled(_int_column(arr, column, n), rate, rates) for column in ("bytes", "packets"))
+        rbytes = rpackets = None
+        if "rbytes" in names or "rpackets" in names:
+            rbytes, rpackets = (_scaled(_int_column(arr, column, n), rate, rates) for column in ("rbytes", "rpackets"))
         if v6:
             zero = np.zeros(n, dtype="V16")
             src = arr["src6"] if "src6" in names else zero
@@ -458,9 +540,10 @@ class Decoder:
         else:
             src = _int_column(arr, "src4", n)
             dst = _int_column(arr, "dst4", n)
-        return Records(exporter, version, v6, nbytes, npackets, _int_column(arr, "proto", n),
+        return Records(exporter, version, domain, v6, nbytes, npackets, _int_column(arr, "proto", n),
                        _int_column(arr, "sport", n), _int_column(arr, "dport", n),
-                       _int_column(arr, "inif", n), _int_column(arr, "outif", n), src, dst)
+                       _int_column(arr, "inif", n), _int_column(arr, "outif", n), src, dst, rbytes, rpackets,
+                       _int_column(arr, "direction", n) if "direction" in names else None)
 
     def _rates(self, template: Template, arr: np.ndarray, rate: float, n: int) -> np.ndarray | None:
         """Per-record sampling rates when the records carry their own (or a sampler ID)."""
@@ -471,14 +554,19 @@ class Decoder:
         if "sampler" in names:
             domain = template.key[:3]
             ids = _int_column(arr, "sampler", n)
+            known_rates = self.sampler_rates.get(domain, {})
             for sampler in np.unique(ids):
-                known = self.sampler_rates.get((domain, int(sampler)))
+                known = known_rates.get(int(sampler))
                 if known:
                     rates[ids == sampler] = known
         if "rate" in names:
             own = _int_column(arr, "rate", n).astype(np.float64)
             rates = np.where(own > 0, own, rates)
         return rates
+
+    def exporters(self) -> list[Exporter]:
+        """The exporters whose records decode (candidates are not listed)."""
+        return list(self.table.exporters.values())
 
     def waiting(self) -> tuple[int, int]:
         """Data sets and bytes waiting for their template."""

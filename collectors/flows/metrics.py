@@ -12,6 +12,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from collectors.flows.engine import FlowEngine
+from collectors.flows.exporters import EVICTED_REASONS, REFUSED_REASONS
 from collectors.flows.receiver import Receiver
 
 _VERSIONS = {5: "5", 9: "9", 10: "ipfix"}
@@ -37,10 +38,15 @@ class FlowCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         agg = self.engine.aggregator.snapshot()
         stats = self.engine.stats()
-        yield from _triple("nms_flow", "by exporter, interface and direction (in: input interface, "
-                           "out: output interface)", ["exporter", "interface", "direction"], agg["interfaces"])
+        yield from _triple("nms_flow", "by exporter, observation domain (v9: source ID), interface and direction "
+                           "(in: input interface, out: output interface)",
+                           ["exporter", "domain", "interface", "direction"],
+                           {(e, str(d), i, r): v for (e, d, i, r), v in agg["interfaces"].items()})
         yield from _triple("nms_flow_protocol", "by IP protocol", ["protocol"],
                            {(k,): v for k, v in agg["protocols"].items()})
+        yield from _triple("nms_flow_observed", "by exporter, observation domain and flowDirection (IE 61) where "
+                           "the exporter sends it (ingress, egress)", ["exporter", "domain", "observed"],
+                           {(e, str(d), o): v for (e, d, o), v in agg["observed"].items()})
         yield from _triple("nms_flow_service", "by protocol and well-known port (other: any other port)",
                            ["protocol", "port"], agg["services"])
         yield from _triple("nms_flow_site", "by site and category (out: sent by the site, in: received)",
@@ -56,24 +62,41 @@ class FlowCollector(Collector):
         yield GaugeMetricFamily("nms_flow_top_talker_window_seconds", "Length of a top-talker window.",
                                 value=agg["window"])
 
-        packets = CounterMetricFamily("nms_flow_export_packets", "Export datagrams decoded, by exporter.",
-                                      labels=["exporter", "version"])
-        for (exporter, version), value in sorted(stats["packets"].items()):
-            packets.add_metric([exporter, _VERSIONS.get(version, str(version))], value)
-        yield packets
-        records = CounterMetricFamily("nms_flow_records", "Flow records received, by exporter.",
-                                      labels=["exporter", "version"])
-        for (exporter, version), value in sorted(stats["records"].items()):
-            records.add_metric([exporter, _VERSIONS.get(version, str(version))], value)
-        yield records
+        for name, key, text in (("nms_flow_export_packets", "packets", "Export datagrams decoded, by exporter."),
+                                ("nms_flow_records", "records", "Flow records received, by exporter.")):
+            family = CounterMetricFamily(name, text, labels=["exporter", "domain", "version"])
+            for (exporter, version, domain), value in sorted(stats[key].items()):
+                family.add_metric([exporter, str(domain), _VERSIONS.get(version, str(version))], value)
+            yield family
         errors = CounterMetricFamily("nms_flow_decode_errors", "Datagrams or sets that could not be decoded.",
                                      labels=["reason"])
         for reason, value in sorted(stats["errors"].items()):
             errors.add_metric([reason], value)
         yield errors
-        templates = GaugeMetricFamily("nms_flow_templates", "Templates known.", labels=["exporter", "kind"])
-        for (exporter, kind), value in sorted(stats["templates"].items()):
-            templates.add_metric([exporter, kind], value)
+        refused = CounterMetricFamily("nms_flow_refused_datagrams",
+                                      "Datagrams not decoded, by reason (bad_header: not NetFlow/IPFIX, detailed in "
+                                      "nms_flow_decode_errors; not_allowed: sender not on the allow-list; cpu_budget: "
+                                      "the sender used its decode CPU; domain_limit: too many observation domains; "
+                                      "queue_full: the decode queue was full).", labels=["reason"])
+        for reason in REFUSED_REASONS:
+            refused.add_metric([reason], stats["refused"].get(reason, 0))
+        yield refused
+        evicted = CounterMetricFamily("nms_flow_exporters_evicted",
+                                      "Exporters and candidates forgotten with their state, by reason "
+                                      "(idle: silent past the idle timeout; "
+                                      "no_records: a candidate whose records never decoded; "
+                                      "candidates_full, exporters_full, templates_full: room made for a newer sender).",
+                                      labels=["reason"])
+        for reason in EVICTED_REASONS:
+            evicted.add_metric([reason], stats["evicted"].get(reason, 0))
+        yield evicted
+        yield GaugeMetricFamily("nms_flow_exporters", "Exporters whose records decode.", value=len(stats["exporters"]))
+        yield GaugeMetricFamily("nms_flow_exporter_candidates",
+                                "Senders with a valid header whose records have not decoded yet.",
+                                value=stats["candidates"])
+        templates = GaugeMetricFamily("nms_flow_templates", "Templates known.", labels=["exporter", "domain", "kind"])
+        for (exporter, domain, kind), value in sorted(stats["templates"].items()):
+            templates.add_metric([exporter, str(domain), kind], value)
         yield templates
         sets, nbytes = stats["waiting"]
         yield GaugeMetricFamily("nms_flow_waiting_sets", "Data sets waiting for their template.", value=sets)
@@ -85,9 +108,9 @@ class FlowCollector(Collector):
             ("nms_flow_sequence_lost_packets", "lost_packets", "NetFlow v9 export packets lost (sequence gaps)."),
             ("nms_flow_sequence_resets", "sequence_resets", "Sequence numbers that went backwards or jumped."),
         ):
-            family = CounterMetricFamily(name, text, labels=["exporter"])
-            for exporter, value in sorted(stats[key].items()):
-                family.add_metric([exporter], value)
+            family = CounterMetricFamily(name, text, labels=["exporter", "domain"])
+            for (exporter, domain), value in sorted(stats[key].items()):
+                family.add_metric([exporter, str(domain)], value)
             yield family
         yield CounterMetricFamily("nms_flow_decode_cpu_seconds", "Thread CPU time spent decoding and aggregating.",
                                   value=self.engine.busy_seconds)

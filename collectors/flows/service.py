@@ -35,7 +35,8 @@ class FlowService:
 
     def start_threads(self) -> None:
         """Bind and start receiving (synchronous form of :meth:`start`)."""
-        self.receiver = Receiver(self.settings.listen, self.settings.receive_buffer, self.settings.queue_limit)
+        self.receiver = Receiver(self.settings.listen, self.settings.receive_buffer, self.settings.queue_limit,
+                                 self.settings.queue_bytes)
         self._collector.receiver = self.receiver
         self._stop.clear()
         self.receiver.start()
@@ -70,16 +71,13 @@ class FlowService:
 
     def _decode_loop(self) -> None:
         assert self.receiver is not None
-        queue = self.receiver.queue
+        receiver = self.receiver
+        queue = receiver.queue
         engine = self.engine
         last_tick = time.monotonic()
         while True:
             if queue:
-                batch = []
-                pop = queue.popleft
-                while queue and len(batch) < _BATCH:
-                    batch.append(pop())
-                engine.process(batch)
+                engine.process(receiver.take(_BATCH))
             elif self._stop.is_set():
                 break
             else:
@@ -89,6 +87,11 @@ class FlowService:
                 engine.tick(now)
                 last_tick = now
         engine.tick()
+
+    def is_receiving(self) -> bool:
+        """True while datagrams are received and decoded (for health pages)."""
+        return (self.receiver is not None and self._thread is not None and self._thread.is_alive()
+                and self.receiver.running())
 
     def drained(self) -> bool:
         """True when every received datagram has been decoded (used by tests and the benchmark)."""

@@ -1,0 +1,173 @@
+"""Exporters: who is admitted, what one may cost, and when it is forgotten.
+
+A sender is admitted only after a valid NetFlow/IPFIX header, and only from an allowed address
+when an allow-list is in force. It starts as a *candidate*; the first data record of it that
+decodes makes it an *exporter*. The two live in separate LRU tables, so any number of junk
+senders (spoofed addresses cost an attacker nothing) only churn the candidate table and never
+displace a working exporter. Both tables forget what stays silent past its timeout.
+
+Refusals and evictions are counted by reason, from small fixed sets: a sender's address is
+never a label value until its records decode.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from collectors.flows.settings import ExporterPolicy
+
+#: Reasons a datagram is not decoded (``nms_flow_refused_datagrams_total``).
+REFUSED_REASONS = ("bad_header", "not_allowed", "cpu_budget", "domain_limit", "queue_full")
+#: Reasons an exporter or candidate is forgotten (``nms_flow_exporters_evicted_total``).
+EVICTED_REASONS = ("idle", "no_records", "candidates_full", "exporters_full", "templates_full")
+
+_ALLOW_CACHE = 65_536
+
+
+@dataclass(eq=False)
+class Exporter:
+    """One sending address and what it costs. Counters are per (version, domain)."""
+
+    address: str
+    last_seen: float
+    tokens: float
+    stamp: float  # the clock of the last CPU-budget refill
+    proven: bool = False
+    domains: set[tuple[int, int]] = field(default_factory=set)  # (version, observation domain)
+    packets: Counter[tuple[int, int]] = field(default_factory=Counter)
+    records: Counter[tuple[int, int]] = field(default_factory=Counter)
+    lost_flows: Counter[int] = field(default_factory=Counter)
+    lost_packets: Counter[int] = field(default_factory=Counter)
+    sequence_resets: Counter[int] = field(default_factory=Counter)
+
+
+class ExporterTable:
+    """Candidates and exporters by address, with the policy's limits.
+
+    ``on_evict`` is called with each forgotten exporter, so that its templates, pending data and
+    sequence state go with it.
+    """
+
+    def __init__(self, policy: ExporterPolicy, allowed: Iterable[str] = (),
+                 on_evict: Callable[[Exporter], None] | None = None):
+        self.policy = policy
+        self.on_evict = on_evict
+        self.exporters: OrderedDict[str, Exporter] = OrderedDict()  # least recently heard first
+        self.candidates: OrderedDict[str, Exporter] = OrderedDict()
+        self.refused: Counter[str] = Counter()
+        self.evicted: Counter[str] = Counter()
+        self._hosts: set[str] = set()
+        self._networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        self._verdicts: dict[str, bool] = {}
+        self.set_allowed(allowed)
+
+    def set_allowed(self, extra: Iterable[str] = ()) -> None:
+        """The allow-list: the policy's own entries plus ``extra`` (e.g. the inventory's devices)."""
+        hosts: set[str] = set()
+        networks = []
+        for item in [*self.policy.allow, *extra]:
+            net = ipaddress.ip_network(item, strict=False)
+            if net.num_addresses == 1:
+                hosts.add(str(net.network_address))
+            else:
+                networks.append(net)
+        self._hosts, self._networks, self._verdicts = hosts, networks, {}
+
+    @property
+    def open(self) -> bool:
+        """True when any sender with a valid header is admitted (no allow-list in force)."""
+        return not self._hosts and not self._networks
+
+    def allowed(self, address: str) -> bool:
+        if self.open or address in self._hosts:
+            return True
+        verdict = self._verdicts.get(address)
+        if verdict is None:
+            try:
+                ip = ipaddress.ip_address(address.split("%", 1)[0])
+            except ValueError:
+                return False
+            mapped = getattr(ip, "ipv4_mapped", None)
+            verdict = any(ip in net or (mapped is not None and mapped in net) for net in self._networks) or (
+                mapped is not None and str(mapped) in self._hosts)
+            if len(self._verdicts) >= _ALLOW_CACHE:
+                self._verdicts.clear()
+            self._verdicts[address] = verdict
+        return verdict
+
+    def admit(self, address: str, now: float, clock: float) -> Exporter | None:
+        """The exporter or candidate for a datagram with a valid header (None: refused)."""
+        exporter = self.exporters.get(address)
+        if exporter is not None:
+            self.exporters.move_to_end(address)
+        else:
+            exporter = self.candidates.get(address)
+            if exporter is not None:
+                self.candidates.move_to_end(address)
+            elif not self.allowed(address):
+                self.refused["not_allowed"] += 1
+                return None
+            else:
+                if len(self.candidates) >= self.policy.max_candidates:
+                    self._evict(self.candidates, next(iter(self.candidates)), "candidates_full")
+                exporter = Exporter(address, now, self.policy.cpu_per_second, clock)
+                self.candidates[address] = exporter
+        exporter.last_seen = now
+        return exporter
+
+    def has_budget(self, exporter: Exporter, clock: float) -> bool:
+        """Refill the exporter's CPU budget (a token bucket of one second) and check it."""
+        rate = self.policy.cpu_per_second
+        exporter.tokens = min(rate, exporter.tokens + (clock - exporter.stamp) * rate)
+        exporter.stamp = clock
+        if exporter.tokens > 0:
+            return True
+        self.refused["cpu_budget"] += 1
+        return False
+
+    def add_domain(self, exporter: Exporter, version: int, domain: int) -> bool:
+        key = (version, domain)
+        if key in exporter.domains:
+            return True
+        if len(exporter.domains) >= self.policy.max_domains:
+            self.refused["domain_limit"] += 1
+            return False
+        exporter.domains.add(key)
+        return True
+
+    def promote(self, exporter: Exporter) -> None:
+        """A data record of this candidate decoded: it is an exporter now."""
+        if exporter.proven:
+            return
+        self.candidates.pop(exporter.address, None)
+        if len(self.exporters) >= self.policy.max_exporters:
+            self._evict(self.exporters, next(iter(self.exporters)), "exporters_full")
+        exporter.proven = True
+        self.exporters[exporter.address] = exporter
+
+    def expire(self, now: float) -> None:
+        for table, timeout, reason in ((self.exporters, self.policy.idle_timeout, "idle"),
+                                       (self.candidates, self.policy.candidate_timeout, "no_records")):
+            while table:
+                address, exporter = next(iter(table.items()))
+                if now - exporter.last_seen <= timeout:
+                    break
+                self._evict(table, address, reason)
+
+    def evict_candidate(self, address: str, reason: str) -> None:
+        self._evict(self.candidates, address, reason)
+
+    def _evict(self, table: OrderedDict[str, Exporter], address: str, reason: str) -> None:
+        exporter = table.pop(address)
+        self.evicted[reason] += 1
+        if self.on_evict is not None:
+            self.on_evict(exporter)
+
+    def get(self, address: str) -> Exporter | None:
+        return self.exporters.get(address) or self.candidates.get(address)
+
+    def __len__(self) -> int:
+        return len(self.exporters) + len(self.candidates)
