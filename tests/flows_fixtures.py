@@ -12,11 +12,12 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from collectors.flows.aggregate import protocol_name
-from collectors.flows.pcapgen import district_flows, write_pcap
+from collectors.flows.pcapgen import Flow, district_flows, write_pcap
 from collectors.flows.reference import Record
 from collectors.flows.settings import FlowSettings
 
@@ -48,12 +49,28 @@ def make_capture(path: Path, count: int = 2000, seed: int = 7, ipv6_share: float
     return path
 
 
-def softflowd(pcap: Path, port: int, version: int, workdir: Path) -> int:
-    """Export a capture once to 127.0.0.1:port. Returns the records softflowd says it exported."""
+def make_conversations(path: Path, count: int = 2000, seed: int = 5, answered: float = 0.7) -> Path:
+    """A capture of two-way traffic: ``answered`` of the TCP/UDP flows get a reply flow (for biflows)."""
+    import random
+
+    flows = district_flows(SUBNETS, count, seed=seed, ipv6_share=0.1)
+    rng = random.Random(seed)
+    replies = [Flow(f.dst, f.src, f.proto, f.dport, f.sport, 1 + rng.randrange(12), rng.choice((64, 700, 1500)),
+                    f.start_us + 150, f.gap_us + 7)
+               for f in flows if f.proto in (6, 17) and rng.random() < answered]
+    write_pcap(path, flows + replies)
+    return path
+
+
+def softflowd(pcap: Path, port: int, version: int, workdir: Path, biflows: bool = False) -> int:
+    """Export a capture once to 127.0.0.1:port. Returns the records softflowd says it exported.
+
+    ``biflows`` exports RFC 5103 bidirectional records (softflowd ``-b``, IPFIX only).
+    """
     need("softflowd")
     proc = subprocess.run(
         ["softflowd", "-r", str(pcap), "-n", f"127.0.0.1:{port}", "-v", str(version), "-c", "none", "-d",
-         "-6", "-p", str(workdir / f"softflowd-{port}.pid")],
+         "-6", "-p", str(workdir / f"softflowd-{port}.pid"), *(["-b"] if biflows else [])],
         capture_output=True, text=True, timeout=120, check=True)
     found = re.search(r"Flows exported: \d+ \((\d+) records\)", proc.stdout + proc.stderr)
     assert found, proc.stdout + proc.stderr
@@ -148,6 +165,42 @@ class Nfcapd:
         return {k: (b, p, f) for k, (b, p, f) in totals.items()}
 
 
+class NfdumpRecord(NamedTuple):
+    proto: int
+    src: str
+    dst: str
+    sport: int
+    dport: int
+    packets: int
+    bytes: int
+    rpackets: int  # the reverse direction of a biflow (nfdump's out packets/bytes)
+    rbytes: int
+    inif: int
+    outif: int
+
+
+def nfdump_records(directory: Path) -> list[NfdumpRecord]:
+    """Every record nfdump stored, with full IPv6 addresses (``-6``)."""
+    out = subprocess.run(["nfdump", "-R", str(directory), "-q", "-N", "-6", "-o",
+                          "fmt:%pr|%sa|%da|%sp|%dp|%pkt|%byt|%opkt|%obyt|%in|%out"],
+                         capture_output=True, text=True, check=True).stdout
+    records = []
+    for line in out.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) == 11 and parts[0].isdigit():
+            records.append(NfdumpRecord(int(parts[0]), parts[1], parts[2], *(int(float(x)) for x in parts[3:])))
+    return records
+
+
+def send_datagrams(datagrams: Iterable[bytes], port: int) -> None:
+    """Send captured datagrams to 127.0.0.1:port, paced so that a default receive buffer keeps up."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
+        for i, datagram in enumerate(datagrams):
+            out.sendto(datagram, ("127.0.0.1", port))
+            if i % 50 == 49:
+                time.sleep(0.005)
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -197,11 +250,12 @@ class CaptureSocket:
         self.sock.close()
 
 
-def export_datagrams(pcap: Path, version: int, workdir: Path, limit: int = 1_000_000) -> tuple[int, list[bytes]]:
+def export_datagrams(pcap: Path, version: int, workdir: Path, limit: int = 1_000_000,
+                     biflows: bool = False) -> tuple[int, list[bytes]]:
     """softflowd's export of ``pcap`` as the datagrams it sent: (records it says it exported, datagrams)."""
     sock = CaptureSocket()
     try:
-        exported = softflowd(pcap, sock.port, version, workdir)
+        exported = softflowd(pcap, sock.port, version, workdir, biflows=biflows)
         return exported, sock.drain(limit)
     finally:
         sock.close()

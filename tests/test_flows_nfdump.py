@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from collectors.flows.aggregate import protocol_name
 from collectors.flows.service import FlowService
 from collectors.flows.sites import SiteMap
 from tests.flows_fixtures import (
@@ -14,7 +15,10 @@ from tests.flows_fixtures import (
     flow_settings,
     free_udp_port,
     make_capture,
+    make_conversations,
+    nfdump_records,
     reference_protocols,
+    send_datagrams,
     softflowd,
     wait_until,
 )
@@ -104,3 +108,55 @@ def test_fast_path_equals_reference_decoder(version: int, capture, tmp_path) -> 
             cell[1] += r[2]
             cell[2] += 1
     assert sites == expected
+
+
+def test_biflows_equal_nfdump(tmp_path) -> None:
+    """RFC 5103 biflows (softflowd -b, IPFIX): the reverse direction is counted the other way round.
+
+    nfdump stores a biflow as one record with in and out counters; the yardstick is its records:
+    a protocol or service gets both directions, the destination's site sends the reverse bytes.
+    """
+    import ipaddress
+
+    from collectors.flows.engine import FlowEngine
+
+    pcap = make_conversations(tmp_path / "conversations.pcap", count=3000)
+    exported, datagrams = export_datagrams(pcap, 10, tmp_path, biflows=True)
+    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port())
+    try:
+        send_datagrams(datagrams, nfcapd.port)
+        nfcapd.settle()
+    finally:
+        nfcapd.stop()
+    theirs = nfdump_records(nfcapd.directory)
+    assert len(theirs) == exported and sum(1 for r in theirs if r.rpackets) > 1000
+    engine = FlowEngine(flow_settings(), SiteMap(SITES))
+    engine.process([(d, "127.0.0.1") for d in datagrams], now=1.0)
+    snap = engine.aggregator.snapshot()
+    protocols: dict[str, list[int]] = {}
+    sites: dict[tuple[str, str, str], list[int]] = {}
+    talkers: dict[str, int] = {}
+    site_map = SiteMap(SITES)
+    for r in theirs:
+        cell = protocols.setdefault(protocol_name(r.proto), [0, 0, 0])
+        cell[0] += r.bytes + r.rbytes
+        cell[1] += r.packets + r.rpackets
+        cell[2] += 1
+        for sender, receiver, nbytes, packets, flows in ((r.src, r.dst, r.bytes, r.packets, 1),
+                                                         (r.dst, r.src, r.rbytes, r.rpackets, 0)):
+            if not (nbytes or packets or flows):
+                continue
+            talkers[sender] = talkers.get(sender, 0) + nbytes
+            for address, direction in ((sender, "out"), (receiver, "in")):
+                site = sites.setdefault((*site_map.site_of(address), direction), [0, 0, 0])
+                site[0] += nbytes
+                site[1] += packets
+                site[2] += flows
+    assert snap["protocols"] == protocols
+    assert sum(b for b, _, _ in protocols.values()) > sum(r.bytes for r in theirs)  # reverse bytes are there
+    assert snap["sites"] == sites
+    top = sorted(talkers.items(), key=lambda kv: (-kv[1], ipaddress.ip_address(kv[0]).packed))[:10]
+    ours = engine.aggregator.talkers.current()
+    assert [b for _, b in ours] == [b for _, b in top]
+    assert {a for a, _ in ours} <= {a for a, b in talkers.items() if b >= top[-1][1]}
+    assert engine.stats()["errors"] == {}

@@ -1,0 +1,225 @@
+"""Hostile and broken senders: no sender can starve another, and every cost is bounded per sender.
+
+Each test reproduces one attack on the collector's engine with crafted datagrams (or real
+softflowd exports), then checks that a legitimate exporter is still decoded exactly.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+from collectors.flows.engine import FlowEngine
+from collectors.flows.metrics import FlowCollector
+from collectors.flows.reference import ReferenceDecoder
+from collectors.flows.settings import ExporterPolicy
+from collectors.flows.sites import SiteMap
+from tests.flows_fixtures import (
+    SITES,
+    V9_FIELDS,
+    as_tuples,
+    export_datagrams,
+    flow_settings,
+    make_capture,
+    reference_protocols,
+    v9_record,
+)
+
+LEGIT = "127.0.0.1"
+RECORD = v9_record("10.20.1.5", "203.0.113.9", 1000, 10, 6, 40000, 443)
+
+
+def v9_message(*sets: bytes, seq: int = 1, source_id: int = 0) -> bytes:
+    return struct.pack("!HHIIII", 9, 1, 0, 0, seq, source_id) + b"".join(sets)
+
+
+def ipfix_message(*sets: bytes, seq: int = 0, domain: int = 0) -> bytes:
+    body = b"".join(sets)
+    return struct.pack("!HHIII", 10, 16 + len(body), 0, seq, domain) + body
+
+
+def flowset(set_id: int, content: bytes) -> bytes:
+    return struct.pack("!HH", set_id, 4 + len(content)) + content
+
+
+def template_record(tid: int, fields=V9_FIELDS) -> bytes:
+    return struct.pack("!HH", tid, len(fields)) + b"".join(struct.pack("!HH", t, n) for t, n in fields)
+
+
+def spoofed(i: int) -> str:
+    return f"127.{1 + i // 62500 % 200}.{i // 250 % 250}.{1 + i % 250}"
+
+
+@pytest.fixture(scope="module")
+def legit_export(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[int, list[bytes]]]:
+    """A real exporter's traffic: softflowd's v9 and IPFIX export of a district capture."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    pcap = make_capture(tmp / "legit.pcap", count=3000, seed=21)
+    return {version: export_datagrams(pcap, version, tmp, 10_000) for version in (9, 10)}
+
+
+def expected(datagrams: list[bytes]) -> dict:
+    ref = ReferenceDecoder()
+    return reference_protocols([r for d in datagrams for r in ref.feed(d, LEGIT)])
+
+
+def decoded(e: FlowEngine) -> dict:
+    e.tick(now=2.0)
+    return as_tuples(e.aggregator.snapshot()["protocols"])
+
+
+def exposition(e: FlowEngine) -> str:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(FlowCollector(e))
+    return generate_latest(registry).decode()
+
+
+@pytest.mark.parametrize("version", [9, 10])
+def test_junk_from_thousands_of_senders_does_not_lock_out_an_exporter(version: int, legit_export) -> None:
+    """Issue 12, weak spot 1: six-byte junk, then valid headers with garbage, from 3,000 addresses."""
+    exported, datagrams = legit_export[version]
+    e = FlowEngine(flow_settings(), SiteMap(SITES))
+    junk = [(b"\x00\x09junk", spoofed(i)) for i in range(3000)]
+    garbage = [(v9_message(flowset(0, b"\x01\x00\x00\x01\xff\xff"), seq=i), spoofed(i)) for i in range(3000)]
+    e.process(junk + garbage, now=1.0)
+    e.process([(d, LEGIT) for d in datagrams], now=1.0)
+    assert decoded(e) == expected(datagrams)
+    assert sum(e.stats()["records"].values()) == exported
+    stats = e.stats()
+    assert stats["exporters"] == [LEGIT]
+    assert stats["refused"]["bad_header"] == 3000
+    assert stats["candidates"] <= e.settings.exporters.max_candidates
+    # the exporter was a candidate too, before its first records decoded
+    assert stats["evicted"]["candidates_full"] == 3001 - e.settings.exporters.max_candidates
+    assert stats["errors"]["truncated_header"] == 3000 and stats["errors"]["truncated_template"] == 3000
+    text = exposition(e)  # a junk sender's address is never a label value
+    assert "127.1." not in text and "127.2." not in text
+    assert 'nms_flow_refused_datagrams_total{reason="bad_header"} 3000.0' in text
+
+
+def test_one_exporter_cannot_fill_the_template_store(legit_export) -> None:
+    """Issue 12, weak spot 2: one source's template flood leaves room for everyone else."""
+    exported, datagrams = legit_export[10]
+    e = FlowEngine(flow_settings(max_templates=2000), SiteMap(SITES))
+    flood = []
+    for n in range(60):  # 60 datagrams of 200 distinct templates each, all from one source
+        records = b"".join(template_record(256 + n * 200 + i) for i in range(200))
+        flood.append((ipfix_message(flowset(2, records)), "127.9.9.9"))
+    e.process(flood, now=1.0)
+    assert e.decoder.templates.owned("127.9.9.9") == e.settings.exporters.max_templates
+    assert e.stats()["errors"]["exporter_template_limit"] > 0
+    e.process([(d, LEGIT) for d in datagrams], now=1.0)
+    assert sum(e.stats()["records"].values()) == exported
+    assert decoded(e) == expected(datagrams)
+
+
+def test_template_floods_from_many_candidates_make_room_for_an_exporter(legit_export) -> None:
+    """Many sources fill the whole store: the least recently heard candidates give way."""
+    exported, datagrams = legit_export[9]
+    e = FlowEngine(flow_settings(max_templates=1000), SiteMap(SITES))
+    flood = [(v9_message(flowset(0, b"".join(template_record(256 + i) for i in range(100)))), spoofed(n))
+             for n in range(50)]
+    e.process(flood, now=1.0)
+    assert len(e.decoder.templates.templates) == 1000
+    e.process([(d, LEGIT) for d in datagrams], now=1.0)
+    assert sum(e.stats()["records"].values()) == exported
+    assert decoded(e) == expected(datagrams)
+    assert e.stats()["evicted"]["templates_full"] >= 1
+
+
+def test_empty_template_records_are_refused_before_anything_is_built() -> None:
+    """Issue 12, weak spot 3: 16,244 empty template records in one 65 KB datagram."""
+    e = FlowEngine(flow_settings())
+    bomb = v9_message(flowset(0, struct.pack("!HH", 300, 0) * 16_244))
+    assert len(bomb) >= 65_000
+    e.process([(bomb, "127.9.9.9")] * 20, now=1.0)
+    assert e.stats()["errors"] == {"bad_template": 20}
+    assert e.decoder.templates.templates == {}
+
+
+def test_a_template_count_impossible_for_the_set_length_builds_nothing() -> None:
+    e = FlowEngine(flow_settings())
+    liar = ipfix_message(flowset(2, struct.pack("!HH", 300, 500) + struct.pack("!HH", 1, 4) * 10))
+    e.process([(liar, "127.9.9.9")], now=1.0)
+    assert e.stats()["errors"] == {"truncated_template": 1}
+    assert e.decoder.templates.templates == {}
+
+
+def test_template_records_per_datagram_are_bounded() -> None:
+    """A datagram of thousands of valid one-field templates stores at most MAX_TEMPLATE_RECORDS."""
+    from collectors.flows.decoder import MAX_TEMPLATE_RECORDS
+
+    e = FlowEngine(flow_settings())
+    many = v9_message(flowset(0, b"".join(template_record(256 + i, ((1, 4),)) for i in range(8000))))
+    e.process([(many, "127.9.9.9")], now=1.0)
+    assert len(e.decoder.templates.templates) == MAX_TEMPLATE_RECORDS
+    assert e.stats()["errors"] == {"template_flood": 1}
+
+
+def test_pending_data_is_bounded_in_bytes_per_exporter(legit_export) -> None:
+    """Issue 12, weak spot 4: 1,000 data sets of 65 KB for templates that never come."""
+    exported, datagrams = legit_export[10]
+    limit = 1 << 20
+    e = FlowEngine(flow_settings(exporters=ExporterPolicy(pending_bytes=limit)), SiteMap(SITES))
+    big = ipfix_message(flowset(999, b"\x00" * 65_000))
+    e.process([(big, "127.9.9.9")] * 1000, now=1.0)
+    sets, nbytes = e.stats()["waiting"]
+    assert nbytes <= limit and sets == limit // 65_000
+    assert e.stats()["errors"]["template_missing"] == 1000 - sets
+    # another exporter's data waits for its template as before (IPFIX: templates sent last here)
+    reordered = sorted(datagrams, key=lambda d: struct.unpack_from("!H", d, 16)[0] == 2)
+    e.process([(d, LEGIT) for d in reordered], now=1.0)
+    assert sum(e.stats()["records"].values()) == exported
+    assert decoded(e) == expected(datagrams)
+
+
+def test_allow_list_refuses_other_senders_by_reason_only(legit_export) -> None:
+    exported, datagrams = legit_export[9]
+    e = FlowEngine(flow_settings(exporters=ExporterPolicy(allow=["127.0.0.0/30"])), SiteMap(SITES),
+                   allowed=["192.0.2.1"])
+    e.process([(d, "127.0.0.77") for d in datagrams] + [(d, LEGIT) for d in datagrams], now=1.0)
+    stats = e.stats()
+    assert stats["exporters"] == [LEGIT]
+    assert stats["refused"]["not_allowed"] == len(datagrams)
+    assert sum(stats["records"].values()) == exported
+    assert "127.0.0.77" not in exposition(e)
+    assert e.decoder.table.allowed("192.0.2.1") and e.decoder.table.allowed("::ffff:127.0.0.2")
+
+
+def test_idle_exporters_and_junk_only_candidates_are_evicted_with_their_state() -> None:
+    policy = ExporterPolicy(idle_timeout=100, candidate_timeout=10)
+    e = FlowEngine(flow_settings(exporters=policy), SiteMap(SITES))
+    e.process([(v9_message(flowset(0, template_record(256)), flowset(256, RECORD)), LEGIT),
+               (v9_message(flowset(0, template_record(256))), "127.0.0.2")], now=1.0)
+    assert e.stats()["exporters"] == [LEGIT] and e.stats()["candidates"] == 1
+    e.tick(now=20.0)
+    assert e.stats()["candidates"] == 0 and e.stats()["evicted"] == {"no_records": 1}
+    assert e.decoder.templates.owned("127.0.0.2") == 0
+    assert e.aggregator.snapshot()["interfaces"]
+    e.tick(now=200.0)
+    assert e.stats()["exporters"] == [] and e.stats()["evicted"]["idle"] == 1
+    assert e.decoder.templates.templates == {} and e.decoder.sequences.streams == {}
+    assert e.aggregator.snapshot()["interfaces"] == {}  # its series go with it
+
+
+def test_cpu_budget_refuses_only_the_sender_that_spent_it() -> None:
+    """65,000 one-byte variable-length records per datagram: the most decode work a sender can ask
+    for. Its budget runs out; the exporter sending between its datagrams is decoded in full."""
+    e = FlowEngine(flow_settings(), SiteMap(SITES))
+    variable = struct.pack("!HHHH", 400, 1, 82, 0xFFFF)  # one field: interfaceName, variable length
+    hog = ipfix_message(flowset(2, variable), flowset(400, b"\x00" * 65_000))
+    legit = v9_message(flowset(0, template_record(256)), flowset(256, RECORD))
+    e.process([item for _ in range(200) for item in ((hog, "127.0.0.9"), (legit, LEGIT))], now=1.0)
+    assert e.stats()["refused"]["cpu_budget"] > 0
+    assert decoded(e)["tcp"] == (200 * 1000, 200 * 10, 200)
+    assert e.decoder.table.get(LEGIT).tokens > 0
+
+
+def test_observation_domains_per_exporter_are_bounded() -> None:
+    e = FlowEngine(flow_settings(exporters=ExporterPolicy(max_domains=4)))
+    e.process([(v9_message(flowset(0, template_record(256)), flowset(256, RECORD), source_id=i), LEGIT)
+               for i in range(10)], now=1.0)
+    assert e.stats()["refused"]["domain_limit"] == 6
+    assert sorted(domain for (_, _, domain) in e.stats()["records"]) == [0, 1, 2, 3]
