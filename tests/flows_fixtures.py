@@ -192,9 +192,11 @@ def nfdump_records(directory: Path) -> list[NfdumpRecord]:
     return records
 
 
-def send_datagrams(datagrams: Iterable[bytes], port: int) -> None:
-    """Send captured datagrams to 127.0.0.1:port, paced so that a default receive buffer keeps up."""
+def send_datagrams(datagrams: Iterable[bytes], port: int, source: str = "127.0.0.1") -> None:
+    """Send captured datagrams from ``source`` (a loopback address) to 127.0.0.1:port, paced so that
+    a default receive buffer keeps up."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
+        out.bind((source, 0))
         for i, datagram in enumerate(datagrams):
             out.sendto(datagram, ("127.0.0.1", port))
             if i % 50 == 49:

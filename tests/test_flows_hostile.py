@@ -72,7 +72,7 @@ def decoded(e: FlowEngine) -> dict:
 
 def exposition(e: FlowEngine) -> str:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(FlowCollector(e))
+    registry.register(FlowCollector.for_engine(e))
     return generate_latest(registry).decode()
 
 
@@ -215,6 +215,20 @@ def test_cpu_budget_refuses_only_the_sender_that_spent_it() -> None:
     assert e.stats()["refused"]["cpu_budget"] > 0
     assert decoded(e)["tcp"] == (200 * 1000, 200 * 10, 200)
     assert e.decoder.table.get(LEGIT).tokens > 0
+
+
+def test_under_pressure_candidates_share_one_budget_and_exporters_go_first() -> None:
+    """When the decoder falls behind, thousands of senders cost together what one may cost."""
+    e = FlowEngine(flow_settings(exporters=ExporterPolicy(cpu_per_second=0.05)))
+    legit = v9_message(flowset(0, template_record(256)), flowset(256, RECORD))
+    e.process([(legit, LEGIT)], now=1.0)  # an exporter already
+    e.decoder.pressure = True
+    variable = struct.pack("!HHHH", 400, 1, 82, 0xFFFF)
+    hog = ipfix_message(flowset(2, variable), flowset(400, b"\x00" * 65_000))
+    e.process([item for i in range(100) for item in ((hog, spoofed(i)), (legit, LEGIT))], now=1.0)
+    assert e.stats()["refused"]["cpu_budget"] > 50  # most candidates found the shared budget spent
+    assert e.stats()["exporters"][0] == LEGIT
+    assert decoded(e)["tcp"][2] == 101  # the exporter kept being decoded, within its own budget
 
 
 def test_observation_domains_per_exporter_are_bounded() -> None:

@@ -164,7 +164,9 @@ class Decoder:
         self._buckets: dict[tuple[Template, float], list] = {}
         self._v5: dict[tuple[str, int], Template] = {}
         self._shadows: dict[Template, Template] = {}
-        # Candidates share one CPU budget, so that many junk senders together cost no more than one.
+        # Under pressure (the decoder is behind), candidates share one CPU budget: many junk senders
+        # together then cost no more than one exporter, and exporters whose records decode go first.
+        self.pressure = False
         self._shared = Exporter("candidates", 0.0, policy.cpu_per_second, time.perf_counter())
 
     # -- datagrams -------------------------------------------------------------------------------
@@ -181,7 +183,8 @@ class Decoder:
         if exporter is None:
             return
         clock = time.perf_counter()
-        if not table.has_budget(exporter, clock) or (not exporter.proven and not table.has_budget(self._shared, clock)):
+        if not table.has_budget(exporter, clock) or (
+                self.pressure and not exporter.proven and not table.has_budget(self._shared, clock)):
             return
         try:
             version = data[1]
@@ -198,7 +201,8 @@ class Decoder:
         spent = time.perf_counter() - clock
         exporter.tokens -= spent
         if not exporter.proven:
-            self._shared.tokens -= spent
+            if self.pressure:
+                self._shared.tokens -= spent
             if exporter.records:
                 table.promote(exporter)
 

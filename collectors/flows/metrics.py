@@ -6,7 +6,7 @@ scrapes except the counters themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -14,6 +14,8 @@ from prometheus_client.registry import Collector
 from collectors.flows.engine import FlowEngine
 from collectors.flows.exporters import EVICTED_REASONS, REFUSED_REASONS
 from collectors.flows.receiver import Receiver
+from collectors.flows.sites import SiteMap
+from collectors.flows.snapshot import FlowSnapshot, take_snapshot
 
 _VERSIONS = {5: "5", 9: "9", 10: "ipfix"}
 
@@ -28,49 +30,55 @@ def _triple(prefix: str, what: str, labels: list[str], cells: dict) -> Iterator[
 
 
 class FlowCollector(Collector):
-    def __init__(self, engine: FlowEngine, receiver: Receiver | None = None):
-        self.engine = engine
-        self.receiver = receiver
+    """Builds the families from a :class:`FlowSnapshot` (one engine's, or the merge of the workers')."""
+
+    def __init__(self, source: Callable[[], FlowSnapshot], sites: Callable[[], SiteMap]):
+        self.source = source
+        self.sites = sites
+
+    @classmethod
+    def for_engine(cls, engine: FlowEngine, receiver: Callable[[], Receiver | None] = lambda: None
+                   ) -> FlowCollector:
+        return cls(lambda: take_snapshot(engine, receiver()), lambda: engine.aggregator.sites)
 
     def describe(self) -> list[Metric]:
         return []  # families are built at scrape time; nothing to check at registration
 
     def collect(self) -> Iterator[Metric]:
-        agg = self.engine.aggregator.snapshot()
-        stats = self.engine.stats()
+        snap = self.source()
         yield from _triple("nms_flow", "by exporter, observation domain (v9: source ID), interface and direction "
                            "(in: input interface, out: output interface)",
                            ["exporter", "domain", "interface", "direction"],
-                           {(e, str(d), i, r): v for (e, d, i, r), v in agg["interfaces"].items()})
+                           {(e, str(d), i, r): v for (e, d, i, r), v in snap.interfaces.items()})
         yield from _triple("nms_flow_protocol", "by IP protocol", ["protocol"],
-                           {(k,): v for k, v in agg["protocols"].items()})
+                           {(k,): v for k, v in snap.protocols.items()})
         yield from _triple("nms_flow_observed", "by exporter, observation domain and flowDirection (IE 61) where "
                            "the exporter sends it (ingress, egress)", ["exporter", "domain", "observed"],
-                           {(e, str(d), o): v for (e, d, o), v in agg["observed"].items()})
+                           {(e, str(d), o): v for (e, d, o), v in snap.observed.items()})
         yield from _triple("nms_flow_service", "by protocol and well-known port (other: any other port)",
-                           ["protocol", "port"], agg["services"])
+                           ["protocol", "port"], snap.services)
         yield from _triple("nms_flow_site", "by site and category (out: sent by the site, in: received)",
-                           ["site", "category", "direction"], agg["sites"])
+                           ["site", "category", "direction"], snap.sites)
 
         top = GaugeMetricFamily("nms_flow_top_talker_bytes",
                                 "Bytes sent by the top talkers in the last complete window.",
                                 labels=["address", "site", "rank"])
-        sites = self.engine.aggregator.sites
-        for rank, (address, nbytes) in enumerate(agg["talkers"], start=1):
+        sites = self.sites()
+        for rank, (address, nbytes) in enumerate(snap.talkers(), start=1):
             top.add_metric([address, sites.site_of(address)[0], str(rank)], nbytes)
         yield top
         yield GaugeMetricFamily("nms_flow_top_talker_window_seconds", "Length of a top-talker window.",
-                                value=agg["window"])
+                                value=snap.window)
 
         for name, key, text in (("nms_flow_export_packets", "packets", "Export datagrams decoded, by exporter."),
                                 ("nms_flow_records", "records", "Flow records received, by exporter.")):
             family = CounterMetricFamily(name, text, labels=["exporter", "domain", "version"])
-            for (exporter, version, domain), value in sorted(stats[key].items()):
+            for (exporter, version, domain), value in sorted(getattr(snap, key).items()):
                 family.add_metric([exporter, str(domain), _VERSIONS.get(version, str(version))], value)
             yield family
         errors = CounterMetricFamily("nms_flow_decode_errors", "Datagrams or sets that could not be decoded.",
                                      labels=["reason"])
-        for reason, value in sorted(stats["errors"].items()):
+        for reason, value in sorted(snap.errors.items()):
             errors.add_metric([reason], value)
         yield errors
         refused = CounterMetricFamily("nms_flow_refused_datagrams",
@@ -79,7 +87,7 @@ class FlowCollector(Collector):
                                       "the sender used its decode CPU; domain_limit: too many observation domains; "
                                       "queue_full: the decode queue was full).", labels=["reason"])
         for reason in REFUSED_REASONS:
-            refused.add_metric([reason], stats["refused"].get(reason, 0))
+            refused.add_metric([reason], snap.refused.get(reason, 0))
         yield refused
         evicted = CounterMetricFamily("nms_flow_exporters_evicted",
                                       "Exporters and candidates forgotten with their state, by reason "
@@ -88,20 +96,20 @@ class FlowCollector(Collector):
                                       "candidates_full, exporters_full, templates_full: room made for a newer sender).",
                                       labels=["reason"])
         for reason in EVICTED_REASONS:
-            evicted.add_metric([reason], stats["evicted"].get(reason, 0))
+            evicted.add_metric([reason], snap.evicted.get(reason, 0))
         yield evicted
-        yield GaugeMetricFamily("nms_flow_exporters", "Exporters whose records decode.", value=len(stats["exporters"]))
+        yield GaugeMetricFamily("nms_flow_exporters", "Exporters whose records decode.", value=len(snap.exporters))
         yield GaugeMetricFamily("nms_flow_exporter_candidates",
                                 "Senders with a valid header whose records have not decoded yet.",
-                                value=stats["candidates"])
+                                value=snap.candidates)
         templates = GaugeMetricFamily("nms_flow_templates", "Templates known.", labels=["exporter", "domain", "kind"])
-        for (exporter, domain, kind), value in sorted(stats["templates"].items()):
+        for (exporter, domain, kind), value in sorted(snap.templates.items()):
             templates.add_metric([exporter, str(domain), kind], value)
         yield templates
-        sets, nbytes = stats["waiting"]
-        yield GaugeMetricFamily("nms_flow_waiting_sets", "Data sets waiting for their template.", value=sets)
+        yield GaugeMetricFamily("nms_flow_waiting_sets", "Data sets waiting for their template.",
+                                value=snap.waiting_sets)
         yield GaugeMetricFamily("nms_flow_waiting_bytes", "Bytes of data waiting for their template.",
-                                value=nbytes)
+                                value=snap.waiting_bytes)
         for name, key, text in (
             ("nms_flow_sequence_lost_flows", "lost_flows",
              "Flows lost according to sequence numbers (NetFlow v9: estimated from lost packets)."),
@@ -109,23 +117,24 @@ class FlowCollector(Collector):
             ("nms_flow_sequence_resets", "sequence_resets", "Sequence numbers that went backwards or jumped."),
         ):
             family = CounterMetricFamily(name, text, labels=["exporter", "domain"])
-            for (exporter, domain), value in sorted(stats[key].items()):
+            for (exporter, domain), value in sorted(getattr(snap, key).items()):
                 family.add_metric([exporter, str(domain)], value)
             yield family
         yield CounterMetricFamily("nms_flow_decode_cpu_seconds", "Thread CPU time spent decoding and aggregating.",
-                                  value=self.engine.busy_seconds)
-        if self.receiver is not None:
-            rx = self.receiver
-            yield CounterMetricFamily("nms_flow_datagrams_received", "UDP datagrams received.", value=rx.received)
+                                  value=snap.busy_seconds)
+        yield GaugeMetricFamily("nms_flow_receive_workers", "Receive processes (flows.workers).", value=snap.workers)
+        if snap.received is not None:
+            yield CounterMetricFamily("nms_flow_datagrams_received", "UDP datagrams received.", value=snap.received)
             yield CounterMetricFamily("nms_flow_queue_dropped",
                                       "Datagrams dropped because the decode queue was full.",
-                                      value=rx.queue_dropped)
+                                      value=snap.refused.get("queue_full", 0))
             yield GaugeMetricFamily("nms_flow_queue_length", "Datagrams waiting to be decoded.",
-                                    value=len(rx.queue))
-            yield GaugeMetricFamily("nms_flow_receive_buffer_bytes", "The socket's receive buffer.",
-                                    value=rx.buffer_size)
-            drops = rx.kernel_drops()
-            if drops is not None:
-                yield CounterMetricFamily("nms_flow_kernel_receive_drops",
-                                          "Datagrams the kernel dropped for this socket (/proc/net/udp).",
-                                          value=drops)
+                                    value=snap.queue_length)
+            yield GaugeMetricFamily("nms_flow_queue_bytes", "Bytes of datagrams waiting to be decoded.",
+                                    value=snap.queue_bytes)
+            yield GaugeMetricFamily("nms_flow_receive_buffer_bytes", "The sockets' receive buffers.",
+                                    value=snap.receive_buffer)
+        if snap.kernel_drops is not None:
+            yield CounterMetricFamily("nms_flow_kernel_receive_drops",
+                                      "Datagrams the kernel dropped for the sockets (/proc/net/udp).",
+                                      value=snap.kernel_drops)

@@ -1,10 +1,14 @@
-"""FlowService: the collector as a part of the NMS service (receive thread + decode thread)."""
+"""FlowService: the collector as a part of the NMS service.
+
+``flows.workers`` 1: a receive thread and a decode thread in the service's process.
+More: that many receive processes on the same port (see :mod:`collectors.flows.workers`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
+from collections.abc import Iterable
 from typing import Any
 
 from collectors.flows.engine import FlowEngine
@@ -12,35 +16,64 @@ from collectors.flows.metrics import FlowCollector
 from collectors.flows.receiver import Receiver
 from collectors.flows.settings import FlowSettings
 from collectors.flows.sites import SiteMap
+from collectors.flows.snapshot import FlowSnapshot, take_snapshot
+from collectors.flows.workers import WorkerPool, run_decoder
+from nms.inventory.models import Inventory
 
-_BATCH = 4096  # datagrams decoded per cycle at most
+
+def inventory_exporters(inventory: Inventory) -> list[str]:
+    """The inventory's device addresses: allowed to export flows by default (``flows.exporters.inventory``)."""
+    return sorted({str(d.address) for d in inventory.devices if getattr(d, "address", None)})
 
 
 class FlowService:
-    """``FlowService(district)``, or ``FlowService(settings=..., sites=...)`` standalone."""
+    """``FlowService(district)``, or ``FlowService(settings=..., sites=..., allowed=...)`` standalone.
+
+    ``allowed`` are exporter addresses allowed on top of ``flows.exporters.allow``; from a district
+    they are its inventory's devices (unless ``flows.exporters.inventory`` is false).
+    """
 
     name = "flows"
 
-    def __init__(self, district: Any = None, settings: FlowSettings | None = None, sites: SiteMap | None = None):
+    def __init__(self, district: Any = None, settings: FlowSettings | None = None, sites: SiteMap | None = None,
+                 allowed: Iterable[str] | None = None):
         if settings is None:
             settings = getattr(getattr(district, "settings", None), "flows", None) or FlowSettings()
         self.settings = settings
         if sites is None and district is not None:
             sites = SiteMap.from_inventory(district.inventory)
-        self.engine = FlowEngine(settings, sites)
+        if allowed is None:
+            allowed = self._inventory_allowed(district)
+        self.allowed = list(allowed)
+        self.engine = FlowEngine(settings, sites, self.allowed)
         self.receiver: Receiver | None = None
-        self._collector = FlowCollector(self.engine)
+        self.pool: WorkerPool | None = None
+        self._collector = FlowCollector(self.snapshot, lambda: self.engine.aggregator.sites)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _inventory_allowed(self, district: Any) -> list[str]:
+        inventory = getattr(district, "inventory", None)
+        if inventory is None or not self.settings.exporters.inventory:
+            return []
+        return inventory_exporters(inventory)
+
     def start_threads(self) -> None:
         """Bind and start receiving (synchronous form of :meth:`start`)."""
-        self.receiver = Receiver(self.settings.listen, self.settings.receive_buffer, self.settings.queue_limit,
-                                 self.settings.queue_bytes)
-        self._collector.receiver = self.receiver
+        s = self.settings
+        if s.workers > 1:
+            self.pool = WorkerPool(s, self.engine.aggregator.sites, self.allowed)
+            try:
+                self.pool.start()
+            except BaseException:
+                self.pool.stop()
+                raise
+            return
+        self.receiver = Receiver(s.listen, s.receive_buffer, s.queue_limit, s.queue_bytes)
         self._stop.clear()
         self.receiver.start()
-        self._thread = threading.Thread(target=self._decode_loop, name="flows-decode", daemon=True)
+        self._thread = threading.Thread(target=run_decoder, args=(self.receiver, self.engine, self._stop),
+                                        name="flows-decode", daemon=True)
         self._thread.start()
 
     async def start(self) -> None:
@@ -53,46 +86,47 @@ class FlowService:
             self._thread = None
         if self.receiver is not None:
             self.receiver.stop()
+        if self.pool is not None:
+            self.pool.stop()
 
     async def stop(self) -> None:
         await asyncio.to_thread(self.stop_threads)
 
     def reload(self, district: Any) -> None:
-        """A new inventory: a new site map, swapped in without a restart."""
-        self.engine.aggregator.set_sites(SiteMap.from_inventory(district.inventory))
+        """A new inventory: a new site map and allow-list, swapped in without a restart."""
+        sites = SiteMap.from_inventory(district.inventory)
+        self.allowed = self._inventory_allowed(district)
+        self.engine.aggregator.set_sites(sites)
+        self.engine.set_allowed(self.allowed)
+        if self.pool is not None:
+            self.pool.broadcast("sites", sites)
+            self.pool.broadcast("allowed", self.allowed)
 
     def collectors(self) -> list[FlowCollector]:
         return [self._collector]
 
+    def snapshot(self) -> FlowSnapshot:
+        """Everything exposed on /metrics, as data (summed over the workers)."""
+        if self.pool is not None:
+            return self.pool.snapshot()
+        return take_snapshot(self.engine, self.receiver)
+
     @property
     def port(self) -> int:
+        if self.pool is not None:
+            return self.pool.port
         assert self.receiver is not None
         return self.receiver.port
 
-    def _decode_loop(self) -> None:
-        assert self.receiver is not None
-        receiver = self.receiver
-        queue = receiver.queue
-        engine = self.engine
-        last_tick = time.monotonic()
-        while True:
-            if queue:
-                engine.process(receiver.take(_BATCH))
-            elif self._stop.is_set():
-                break
-            else:
-                time.sleep(0.002)
-            now = time.monotonic()
-            if now - last_tick >= 0.5:
-                engine.tick(now)
-                last_tick = now
-        engine.tick()
-
     def is_receiving(self) -> bool:
         """True while datagrams are received and decoded (for health pages)."""
+        if self.pool is not None:
+            return self.pool.running()
         return (self.receiver is not None and self._thread is not None and self._thread.is_alive()
                 and self.receiver.running())
 
     def drained(self) -> bool:
         """True when every received datagram has been decoded (used by tests and the benchmark)."""
+        if self.pool is not None:
+            return self.pool.drained()
         return self.receiver is not None and not self.receiver.queue and not self.engine.lock.locked()

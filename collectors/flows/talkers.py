@@ -9,10 +9,44 @@ window sees more hosts than that.
 from __future__ import annotations
 
 import ipaddress
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 
 _COMPACT_AT = 2_000_000
+
+
+@dataclass
+class TalkerTable:
+    """Bytes per source address in one complete window (``index``: window start / window length)."""
+
+    index: int
+    keys4: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+    sums4: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    v6: dict[bytes, float] = field(default_factory=dict)
+
+
+def top_of(tables: Iterable[TalkerTable], n: int) -> list[tuple[str, int]]:
+    """The top ``n`` of the union of tables (e.g. one per receive process, all of one window)."""
+    tables = list(tables)
+    top: list[tuple[float, str]] = []
+    keys = [t.keys4 for t in tables if len(t.keys4)]
+    if keys and n:
+        unique, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+        sums = np.bincount(inverse, weights=np.concatenate([t.sums4 for t in tables if len(t.keys4)]),
+                           minlength=len(unique))
+        k = min(n, len(unique))
+        idx = np.argpartition(sums, -k)[-k:]
+        top = [(float(sums[i]), str(ipaddress.IPv4Address(int(unique[i])))) for i in idx]
+    v6: dict[bytes, float] = {}
+    for t in tables:
+        for key, value in t.v6.items():
+            v6[key] = v6.get(key, 0.0) + value
+    top += [(v, str(ipaddress.IPv6Address(k6))) for k6, v in sorted(v6.items(), key=lambda kv: kv[1], reverse=True)[:n]]
+    top.sort(key=lambda t: (-t[0], t[1]))
+    return [(addr, round(v)) for v, addr in top[:n]]
 
 
 class TopTalkers:
@@ -20,7 +54,8 @@ class TopTalkers:
         self.n = n
         self.window = window
         self.tracked = tracked
-        self.window_start = now
+        self.window_start = now - now % window  # aligned, so that receive processes share windows
+        self.tables: deque[TalkerTable] = deque(maxlen=2)  # the last complete windows, newest last
         self._keys: list[np.ndarray] = []
         self._vals: list[np.ndarray] = []
         self._pending = 0
@@ -66,7 +101,10 @@ class TopTalkers:
         """Close the window if its time is up. True when a new top N was published."""
         if now - self.window_start < self.window:
             return False
-        self.published = self.current()
+        keys, sums = self._compact()
+        table = TalkerTable(round(self.window_start / self.window), keys, sums, self._v6)
+        self.tables.append(table)
+        self.published = top_of([table], self.n)
         self._keys, self._vals, self._pending, self._v6 = [], [], 0, {}
         elapsed = now - self.window_start
         self.window_start += self.window * (elapsed // self.window)
@@ -75,12 +113,4 @@ class TopTalkers:
     def current(self) -> list[tuple[str, int]]:
         """Top N of the window so far."""
         keys, sums = self._compact()
-        top: list[tuple[float, str]] = []
-        if len(keys):
-            k = min(self.n, len(keys))
-            idx = np.argpartition(sums, -k)[-k:]
-            top = [(float(sums[i]), str(ipaddress.IPv4Address(int(keys[i])))) for i in idx]
-        top += [(v, str(ipaddress.IPv6Address(k6))) for k6, v in
-                sorted(self._v6.items(), key=lambda kv: kv[1], reverse=True)[: self.n]]
-        top.sort(key=lambda t: (-t[0], t[1]))
-        return [(addr, round(v)) for v, addr in top[: self.n]]
+        return top_of([TalkerTable(0, keys, sums, self._v6)], self.n)
