@@ -21,6 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "The inventory (from --config) maps flow addresses to sites.")
     p.add_argument("--listen", help="UDP host:port for flows (default: flows.listen of nms.yaml, "
                                     "or 127.0.0.1:2055)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="receive processes on the port, each exporter always to the same one "
+                        "(default: flows.workers of nms.yaml, or 1)")
     p.add_argument("--metrics", default="127.0.0.1:9702", help="host:port serving /metrics (default %(default)s)")
     p.add_argument("--no-inventory", action="store_true", help="do not load the inventory (no site mapping)")
     p.set_defaults(func=run)
@@ -43,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
     settings = getattr(getattr(district, "settings", None), "flows", None) or FlowSettings()
     if args.listen:
         settings = settings.model_copy(update={"listen": args.listen})
+    if args.workers is not None:
+        if not 1 <= args.workers <= 64:
+            print("flows: --workers must be between 1 and 64")
+            return 2
+        settings = settings.model_copy(update={"workers": args.workers})
     service = FlowService(district, settings=settings)
     try:
         service.start_threads()
