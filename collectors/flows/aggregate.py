@@ -40,14 +40,24 @@ def _merge(target: dict, key: object, b: float, p: float, f: float) -> None:
 
 
 def _sums(keys: np.ndarray, nbytes: np.ndarray, npackets: np.ndarray, nflows: np.ndarray | None, size: int
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-key sums. ``nflows`` None counts one flow per record; cells with no record are skipped."""
-    present = np.bincount(keys, minlength=size)
-    nz = np.flatnonzero(present)
-    b = np.bincount(keys, weights=nbytes, minlength=size)
-    p = np.bincount(keys, weights=npackets, minlength=size)
-    f = present if nflows is None else np.bincount(keys, weights=nflows, minlength=size)
-    return nz, b, p, f
+          ) -> list[tuple[int, float, float, float]]:
+    """(key, bytes, packets, flows) per key present. ``nflows`` None counts one flow per record.
+
+    Dense ``bincount`` over the key space for large batches; over the distinct keys only for small
+    ones (many exporters each send a few records per batch).
+    """
+    if size and len(keys) * 4 >= size:
+        present = np.bincount(keys, minlength=size)
+        nz = np.flatnonzero(present)
+        b = np.bincount(keys, weights=nbytes, minlength=size)[nz]
+        p = np.bincount(keys, weights=npackets, minlength=size)[nz]
+        f = present[nz] if nflows is None else np.bincount(keys, weights=nflows, minlength=size)[nz]
+    else:
+        nz, inverse, present = np.unique(keys, return_inverse=True, return_counts=True)
+        b = np.bincount(inverse, weights=nbytes, minlength=len(nz))
+        p = np.bincount(inverse, weights=npackets, minlength=len(nz))
+        f = present if nflows is None else np.bincount(inverse, weights=nflows, minlength=len(nz))
+    return list(zip(nz.tolist(), b.tolist(), p.tolist(), f.tolist(), strict=True))
 
 
 OBSERVED = {0: "ingress", 1: "egress"}
@@ -136,13 +146,12 @@ class Aggregator:
         if_in = self._iface_sums(inif, nbytes, npackets, nflows)
         if_out = self._iface_sums(outif, nbytes, npackets, nflows)
         with self.lock:
-            nz, b, p, f = svc_sums
-            for k in nz.tolist():
-                _merge(self.services, divmod(k, self.width), b[k], p[k], f[k])
-            for direction, (nz, b, p, f) in (("out", out_sums), ("in", in_sums)):
-                for k in nz.tolist():
+            for k, b, p, f in svc_sums:
+                _merge(self.services, divmod(k, self.width), b, p, f)
+            for direction, cells in (("out", out_sums), ("in", in_sums)):
+                for k, b, p, f in cells:
                     site, category = sites.labels[k]
-                    _merge(self.site_totals, (site, category, direction), b[k], p[k], f[k])
+                    _merge(self.site_totals, (site, category, direction), b, p, f)
             for direction, items in (("in", if_in), ("out", if_out)):
                 for ifindex, b, p, f in items:
                     label = self._iface_label(rec.exporter, rec.domain, ifindex)
@@ -171,13 +180,10 @@ class Aggregator:
     @staticmethod
     def _iface_sums(ifaces: np.ndarray, nbytes: np.ndarray, npackets: np.ndarray, nflows: np.ndarray | None
                     ) -> list[tuple[int, float, float, float]]:
-        if len(ifaces) and int(ifaces.max()) < 65536:
-            keys = ifaces.astype(np.int64, copy=False)
-            nz, b, p, f = _sums(keys, nbytes, npackets, nflows, 0)
-            return [(k, b[k], p[k], f[k]) for k in nz.tolist()]
-        unique, inverse = np.unique(ifaces, return_inverse=True)
-        nz, b, p, f = _sums(inverse, nbytes, npackets, nflows, len(unique))
-        return [(int(unique[k]), b[k], p[k], f[k]) for k in nz.tolist()]
+        top = int(ifaces.max()) if len(ifaces) else 0
+        if top < 65536:
+            return _sums(ifaces.astype(np.int64, copy=False), nbytes, npackets, nflows, top + 1)
+        return _sums(ifaces, nbytes, npackets, nflows, 0)  # 32- or 64-bit ifIndex values: distinct keys only
 
     def _iface_label(self, exporter: str, domain: int, ifindex: int) -> str:
         known = self._known_ifaces.setdefault((exporter, domain), set())
