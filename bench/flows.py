@@ -11,7 +11,7 @@ addresses (127.1.x.y, bound sockets) and 10 malformed-template datagrams a secon
 template records, templates impossible for their set, floods of one-field templates) from ten more.
 ``hostile_legit_records_lost`` is the exporter's records minus those the collector counted for it.
 
-Workers (``workers*``): the collector is stopped (SIGSTOP) while four exporters' exports are queued
+Workers (``workers*``): the collector is stopped (SIGSTOP) while eight exporters' exports are queued
 in its sockets, then resumed; the rate is records over the time to decode them all. The machine
 is shared (``load_average`` is reported next to it), so the ratio is what this machine gave.
 
@@ -350,11 +350,12 @@ def hostile(datagrams: list[bytes], exported: int) -> dict[str, object]:
 
 # -- receive processes ----------------------------------------------------------------------------
 
-WORKER_SOURCES = [f"127.0.5.{i}" for i in range(1, 5)]  # 1 and 3 go to one worker, 2 and 4 to the other
+WORKER_SOURCES = [f"127.0.5.{i}" for i in range(1, 9)]  # odd ones go to one worker, even ones to the other
 
 
-def workers_rate(datagrams: list[bytes], exported: int, workers: int) -> float | None:
-    """Records per second of ``workers`` receive processes draining four exporters' queued exports."""
+def workers_rate(datagrams: list[bytes], exported: int, workers: int) -> tuple[float, float] | None:
+    """Records per second of ``workers`` receive processes draining four exporters' queued exports:
+    (per second of wall time, per second of the processes' CPU time)."""
     settings = FlowSettings(listen="127.0.0.1:0", workers=workers, receive_buffer=512 << 20,
                             queue_bytes=1 << 32, queue_limit=10_000_000)
     collector = Collector(settings)
@@ -370,14 +371,16 @@ def workers_rate(datagrams: list[bytes], exported: int, workers: int) -> float |
                     s.sendto(d, ("127.0.0.1", collector.port))
                 s.close()
         finally:
+            cpu0 = collector.cpu()
             start = time.monotonic()
             collector.signal(signal.SIGCONT)
         if not wait_for(lambda: collector.total("nms_flow_records_total") >= expected, 120):
             return None
         elapsed = time.monotonic() - start
+        cpu = collector.cpu() - cpu0
         if collector.total("nms_flow_kernel_receive_drops_total"):
             return None
-        return expected / elapsed
+        return expected / elapsed, expected / cpu
     finally:
         collector.stop()
 
@@ -410,9 +413,11 @@ def main() -> None:
         exported, datagrams = exports[10]
         one = workers_rate(datagrams, exported, 1)
         two = workers_rate(datagrams, exported, 2)
-        result["workers1_records_per_s"] = round(one) if one else None
-        result["workers_records_per_s"] = round(two) if two else None
-        result["workers_speedup"] = round(two / one, 2) if one and two else None
+        result["workers1_records_per_s"] = round(one[0]) if one else None
+        result["workers_records_per_s"] = round(two[0]) if two else None
+        result["workers_speedup"] = round(two[0] / one[0], 2) if one and two else None
+        result["workers1_records_per_cpu_s"] = round(one[1]) if one else None
+        result["workers_records_per_cpu_s"] = round(two[1]) if two else None
         result["cpu_cores"] = os.cpu_count()
         result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     publish("flows", result)

@@ -175,6 +175,20 @@ def test_pending_data_is_bounded_in_bytes_per_exporter(legit_export) -> None:
     assert decoded(e) == expected(datagrams)
 
 
+def test_held_variable_length_data_is_replayed_a_datagram_at_a_time() -> None:
+    """Megabytes of one-byte variable-length records held, then their template: the work done in
+    one datagram's time stays that of one datagram; the rest is dropped and counted."""
+    e = FlowEngine(flow_settings())
+    held = ipfix_message(flowset(400, b"\x00" * 60_000))
+    e.process([(held, "127.0.0.9")] * 100, now=1.0)
+    assert e.stats()["waiting"][1] == 100 * 60_000
+    variable = struct.pack("!HHHH", 400, 1, 82, 0xFFFF)
+    e.process([(ipfix_message(flowset(2, variable)), "127.0.0.9")], now=1.0)
+    assert e.stats()["records"] == {("127.0.0.9", 10, 0): 60_000}  # one set's records, 1-byte each
+    assert e.stats()["errors"]["template_missing"] == 99
+    assert e.stats()["waiting"] == (0, 0)
+
+
 def test_allow_list_refuses_other_senders_by_reason_only(legit_export) -> None:
     exported, datagrams = legit_export[9]
     e = FlowEngine(flow_settings(exporters=ExporterPolicy(allow=["127.0.0.0/30"])), SiteMap(SITES),

@@ -37,6 +37,8 @@ from collectors.flows.templates import (
 )
 
 MAX_FIELDS = 512  # fields per template; real templates have a few dozen
+_MAX_COST, _MAX_COST_PER_BYTE = 200e-6, 2e-6  # seconds charged at most for one datagram
+_VARIABLE_REPLAY = 65_536  # bytes of held variable-length data decoded when their template arrives
 MAX_SAMPLERS = 1024  # sampler IDs per observation domain
 MAX_TEMPLATE_RECORDS = 256  # template records (and withdrawals) per datagram; real exporters send a few
 _U16 = struct.Struct("!H")
@@ -198,7 +200,9 @@ class Decoder:
             self.errors[exc.reason] += 1
         except Exception:  # a bug must not stop the collector; count it
             self.errors["internal"] += 1
-        spent = time.perf_counter() - clock
+        # Wall time, capped by what the datagram's size can cost: a thread descheduled in the middle
+        # of a small datagram (a busy machine) must not spend its exporter's budget.
+        spent = min(time.perf_counter() - clock, _MAX_COST + len(data) * _MAX_COST_PER_BYTE)
         exporter.tokens -= spent
         if not exporter.proven:
             if self.pressure:
@@ -338,7 +342,15 @@ class Decoder:
             problem = self.templates.add(template)
         if problem:
             return problem
+        # Held data is decoded now, in this datagram's time. Fixed-length records are only sliced;
+        # variable-length ones are split record by record, so at most a datagram's worth is replayed.
+        budget = None if template.record_length else _VARIABLE_REPLAY
         for held in self.pending.take(template.key):
+            if budget is not None:
+                if budget < len(held):
+                    self.errors["template_missing"] += 1
+                    continue
+                budget -= len(held)
             n = self._data_set(template.key, memoryview(held), 0, len(held), None)
             if n:
                 exporter.records[template.key[1], template.key[2]] += n

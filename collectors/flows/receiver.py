@@ -51,6 +51,7 @@ class Receiver:
         self.queued_bytes = 0  # added by the receive thread; :meth:`take` subtracts
         self.taken_bytes = 0  # added by the decode thread (two counters: no lock on the hot path)
         self.received = 0
+        self.idle = False  # inline mode: waiting for the socket, nothing in hand
         self.queue_dropped = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -98,6 +99,32 @@ class Receiver:
         self.taken_bytes += size
         return batch
 
+    def receive(self, limit: int, wait: float) -> list[tuple[bytes, str]]:
+        """Read up to ``limit`` datagrams straight from the socket, waiting up to ``wait`` seconds for
+        the first (the inline mode: no receive thread, the kernel's buffer is the queue)."""
+        sock = self.sock
+        batch: list[tuple[bytes, str]] = []
+        sock.settimeout(wait)
+        self.idle = True
+        try:
+            data, addr = sock.recvfrom(65535)
+        except (TimeoutError, BlockingIOError, OSError):
+            return batch
+        finally:
+            self.idle = False
+        batch.append((data, addr[0]))
+        sock.setblocking(False)
+        recv = sock.recvfrom
+        append = batch.append
+        try:
+            while len(batch) < limit:
+                data, addr = recv(65535)
+                append((data, addr[0]))
+        except (BlockingIOError, OSError):
+            pass
+        self.received += len(batch)
+        return batch
+
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
@@ -111,13 +138,23 @@ class Receiver:
         """Datagrams and bytes queued for the decoder."""
         return len(self.queue), max(0, self.queued_bytes - self.taken_bytes)
 
+    def pending_bytes(self) -> int | None:
+        """Bytes waiting in the socket's kernel buffer (/proc/net/udp rx_queue)."""
+        row = self._proc_row()
+        return int(row[4].split(":")[1], 16) if row else None
+
     def kernel_drops(self) -> int | None:
         """The socket's drop counter in /proc/net/udp(6): datagrams the kernel could not queue."""
+        row = self._proc_row()
+        return int(row[12]) if row else None
+
+    def _proc_row(self) -> list[str] | None:
+        """This socket's row of /proc/net/udp(6)."""
         for table in ("/proc/net/udp", "/proc/net/udp6"):
             with contextlib.suppress(OSError), open(table, encoding="ascii") as fh:
                 next(fh, None)
                 for line in fh:
                     cols = line.split()
                     if len(cols) >= 13 and cols[9] == str(self.inode):
-                        return int(cols[12])
+                        return cols
         return None

@@ -62,6 +62,22 @@ def run_decoder(receiver: Receiver, engine: FlowEngine, stop: threading.Event) -
     engine.tick()
 
 
+def run_inline(receiver: Receiver, engine: FlowEngine, stop: threading.Event) -> None:
+    """The decode loop of a receive process: it reads the socket itself, a batch at a time (no
+    receive thread contending for the interpreter lock; the socket's buffer holds what waits)."""
+    last_tick = time.monotonic()
+    while not stop.is_set():
+        batch = receiver.receive(_BATCH, 0.1)
+        if batch:
+            engine.decoder.pressure = len(batch) == _BATCH
+            engine.process(batch)
+        now = time.monotonic()
+        if now - last_tick >= 0.5:
+            engine.tick(now)
+            last_tick = now
+    engine.tick()
+
+
 def attach_shard_filter(sock: socket.socket, workers: int) -> bool:
     """Pick the group's socket by ``source address mod workers`` (IPv4: the whole address; IPv6:
     its last 32 bits). False when the kernel refuses the program (the 4-tuple hash then decides)."""
@@ -89,8 +105,7 @@ def _worker(conn: Connection, sock: socket.socket) -> None:
     receiver = Receiver(settings.listen, settings.receive_buffer, settings.queue_limit, settings.queue_bytes,
                         sock=sock)
     stop = threading.Event()
-    receiver.start()
-    decoder = threading.Thread(target=run_decoder, args=(receiver, engine, stop), name="flows-decode", daemon=True)
+    decoder = threading.Thread(target=run_inline, args=(receiver, engine, stop), name="flows-decode", daemon=True)
     decoder.start()
     conn.send(("ready", index))
     try:
@@ -102,7 +117,7 @@ def _worker(conn: Connection, sock: socket.socket) -> None:
             if kind == "snapshot":
                 conn.send(take_snapshot(engine, receiver))
             elif kind == "drained":
-                conn.send(not receiver.queue and not engine.lock.locked())
+                conn.send(receiver.idle and receiver.pending_bytes() == 0)
             elif kind == "sites":
                 engine.aggregator.set_sites(arg)
             elif kind == "allowed":
