@@ -59,7 +59,7 @@ def header_problem(data: bytes) -> str | None:
     """Why a datagram is not a NetFlow v5/v9 or IPFIX message (None: its header is valid).
 
     Checked before the sender is admitted as an exporter: the version, the lengths the header
-    announces, and the first set's header.
+    announces, and the first set's length.
     """
     size = len(data)
     if size < 4:
@@ -73,13 +73,13 @@ def header_problem(data: bytes) -> str | None:
             return "bad_record_count"
         return None if size == 24 + count * _V5_RECORD else "length_mismatch"
     if version == 9:
-        first, sets = 20, (0, 1)
+        first = 20
     elif version == 10:
         if size < 16:
             return "truncated_header"
         if _U16.unpack_from(data, 2)[0] != size:
             return "length_mismatch"
-        first, sets = 16, (2, 3)
+        first = 16
     else:
         return "unknown_version"
     if size < first:
@@ -88,12 +88,10 @@ def header_problem(data: bytes) -> str | None:
         return None  # a message without sets
     if size - first < 4:
         return "truncated_set"
-    set_id, set_len = _SET.unpack_from(data, first)
+    set_len = _U16.unpack_from(data, first + 2)[0]
     if set_len < 4 or first + set_len > size:
         return "bad_set_length"
-    if set_id < 256 and set_id not in sets:
-        return "unknown_set_id"
-    return None
+    return None  # an unknown set ID is skipped (and counted) like nfdump does, with the sets after it
 
 
 class DecodeError(Exception):

@@ -25,6 +25,7 @@ REFUSED_REASONS = ("bad_header", "not_allowed", "cpu_budget", "domain_limit", "q
 EVICTED_REASONS = ("idle", "no_records", "candidates_full", "exporters_full", "templates_full")
 
 _ALLOW_CACHE = 65_536
+_BUCKET_SECONDS = 2.0
 
 
 @dataclass(eq=False)
@@ -119,9 +120,9 @@ class ExporterTable:
         return exporter
 
     def has_budget(self, exporter: Exporter, clock: float) -> bool:
-        """Refill the exporter's CPU budget (a token bucket of one second) and check it."""
+        """Refill the exporter's CPU budget (a token bucket of two seconds' worth) and check it."""
         rate = self.policy.cpu_per_second
-        exporter.tokens = min(rate, exporter.tokens + (clock - exporter.stamp) * rate)
+        exporter.tokens = min(_BUCKET_SECONDS * rate, exporter.tokens + (clock - exporter.stamp) * rate)
         exporter.stamp = clock
         if exporter.tokens > 0:
             return True

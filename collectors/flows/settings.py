@@ -39,8 +39,9 @@ class ExporterPolicy(BaseModel):
                              description="observation domains (v9: source IDs) per exporter")
     pending_bytes: int = Field(default=8 << 20, ge=0, le=1 << 30,
                                description="bytes of data held for unknown templates, per exporter")
-    cpu_per_second: float = Field(default=0.25, gt=0, le=64,
-                                  description="decode CPU seconds per second one exporter may use")
+    cpu_per_second: float = Field(default=0.5, gt=0, le=64,
+                                  description="decode CPU seconds per second one exporter may use (averaged "
+                                              "over two seconds: a burst may use twice this at once)")
 
     @field_validator("allow")
     @classmethod
