@@ -41,7 +41,7 @@ def free_udp_port() -> int:
 
 
 def flow_settings(**changes: object) -> FlowSettings:
-    return FlowSettings(listen="127.0.0.1:0", top_window=0.5, **changes)
+    return FlowSettings(**{"listen": "127.0.0.1:0", "top_window": 0.5, **changes})
 
 
 def make_capture(path: Path, count: int = 2000, seed: int = 7, ipv6_share: float = 0.1) -> Path:

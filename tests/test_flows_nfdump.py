@@ -160,3 +160,133 @@ def test_biflows_equal_nfdump(tmp_path) -> None:
     assert [b for _, b in ours] == [b for _, b in top]
     assert {a for a, _ in ours} <= {a for a, b in talkers.items() if b >= top[-1][1]}
     assert engine.stats()["errors"] == {}
+
+
+def _yardstick(records: list, ports: set[int]) -> dict[str, dict]:
+    """Every dimension the collector exposes, computed from nfdump's records by plain Python."""
+    import ipaddress
+
+    site_map = SiteMap(SITES)
+    out: dict[str, dict] = {"services": {}, "sites": {}, "interfaces": {}, "talkers": {}}
+
+    def add(table: dict, key: object, nbytes: int, packets: int, flows: int) -> None:
+        cell = table.setdefault(key, [0, 0, 0])
+        cell[0] += nbytes
+        cell[1] += packets
+        cell[2] += flows
+
+    for r in records:
+        if r.proto in (6, 17, 132):
+            port = r.dport if r.dport in ports else r.sport if r.sport in ports else None
+        else:
+            port = None
+        add(out["services"], (protocol_name(r.proto), str(port) if port is not None else "other"),
+            r.bytes + r.rbytes, r.packets + r.rpackets, 1)
+        for src, dst, inif, outif, nbytes, packets, flows in (
+                (r.src, r.dst, r.inif, r.outif, r.bytes, r.packets, 1),
+                (r.dst, r.src, r.outif, r.inif, r.rbytes, r.rpackets, 0)):
+            if not (nbytes or packets or flows):
+                continue
+            out["talkers"][src] = out["talkers"].get(src, 0) + nbytes
+            add(out["sites"], (*site_map.site_of(src), "out"), nbytes, packets, flows)
+            add(out["sites"], (*site_map.site_of(dst), "in"), nbytes, packets, flows)
+            add(out["interfaces"], ("127.0.0.1", 0, str(inif), "in"), nbytes, packets, flows)
+            add(out["interfaces"], ("127.0.0.1", 0, str(outif), "out"), nbytes, packets, flows)
+    ranked = sorted(out["talkers"].items(), key=lambda kv: (-kv[1], ipaddress.ip_address(kv[0]).packed))
+    out["top"] = ranked
+    return out
+
+
+def _malformed(count: int) -> list[tuple[bytes, str]]:
+    """``count`` malformed datagrams from 1,000 loopback addresses: junk, bad headers, broken sets,
+    empty-template bombs, templates impossible for their set."""
+    import struct
+
+    kinds = [b"\x00\x09junk", b"\x00\x05" + bytes(30), b"\x00\x0a\x00\x10" + bytes(12) + b"\x00\x02\x00\x08",
+             struct.pack("!HHIIII", 9, 1, 0, 0, 0, 0) + struct.pack("!HH", 0, 4 + 4 * 4000) + bytes(4 * 4000),
+             struct.pack("!HHIIII", 9, 1, 0, 0, 0, 0) + struct.pack("!HHHH", 0, 12, 300, 500) + bytes(4),
+             struct.pack("!HHIII", 10, 26, 0, 0, 0) + struct.pack("!HHHHHH", 2, 10, 256, 1, 0x8001, 4),
+             struct.pack("!HHIIII", 9, 1, 0, 0, 0, 0) + struct.pack("!HH", 400, 3) + b"\xff"]
+    return [(kinds[i % len(kinds)], f"127.3.{i // 250 % 4}.{1 + i % 250}") for i in range(count)]
+
+
+@pytest.mark.parametrize("version", [5, 9, 10])
+def test_every_dimension_equals_nfdump_after_10000_malformed_datagrams(version: int, capture, tmp_path) -> None:
+    """Protocol, service port, site, interface and top talkers, from the real socket, with 10,000
+    malformed datagrams from 1,000 senders sent first and between the exporter's datagrams."""
+    exported, datagrams = export_datagrams(capture, version, tmp_path)
+    settings = flow_settings(top_window=3600, ports=[22, 53, 80, 123, 443, 5060, 8080])
+    service = FlowService(settings=settings, sites=SiteMap(SITES))
+    service.start_threads()
+    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port(), buffer=NFCAPD_BUFFER)
+    junk = _malformed(10_000)
+    try:
+        import socket
+
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
+            out.bind(("127.0.0.1", 0))
+            for i, datagram in enumerate(datagrams):
+                for data, source in junk[i * 10_000 // len(datagrams):(i + 1) * 10_000 // len(datagrams)]:
+                    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as spoof:
+                        spoof.bind((source, 0))
+                        spoof.sendto(data, ("127.0.0.1", service.port))
+                out.sendto(datagram, ("127.0.0.1", service.port))
+        send_datagrams(datagrams, nfcapd.port)
+        wait_until(lambda: sum(service.engine.stats()["records"].values()) >= exported and service.drained(),
+                   timeout=60, what="the collector's records")
+        nfcapd.settle()
+        dropped = nfcapd.kernel_drops()
+    finally:
+        service.stop_threads()
+        nfcapd.stop()
+    assert dropped == 0
+    theirs = nfdump_records(nfcapd.directory)
+    assert len(theirs) == exported
+    want = _yardstick(theirs, set(settings.ports))
+    snap = service.engine.aggregator.snapshot()
+    assert snap["services"] == want["services"]
+    assert snap["sites"] == want["sites"]
+    assert snap["interfaces"] == want["interfaces"]
+    ours = service.engine.aggregator.talkers.current()
+    assert [b for _, b in ours] == [b for _, b in want["top"][:10]]
+    tenth = want["top"][9][1]
+    assert {a for a, _ in ours} <= {a for a, b in want["top"] if b >= tenth}
+    stats = service.engine.stats()
+    assert stats["exporters"] == ["127.0.0.1"]
+    assert stats["lost_flows"] == {} and stats["lost_packets"] == {}
+    assert sum(stats["errors"].values()) == 10_000  # each malformed datagram is one counted error
+
+
+@pytest.mark.parametrize("version", [5, 9, 10])
+def test_sequence_loss_of_a_real_export_is_exact(version: int, capture, tmp_path) -> None:
+    """Every seventh data datagram of softflowd's export is lost on the way: v5 and IPFIX count the
+    lost records exactly, v9 the lost datagrams."""
+    import struct
+
+    from collectors.flows.engine import FlowEngine
+    from collectors.flows.reference import ReferenceDecoder
+
+    exported, datagrams = export_datagrams(capture, version, tmp_path)
+    template_sets = {9: (0, 1), 10: (2, 3)}.get(version, ())
+    header = {5: 24, 9: 20, 10: 16}[version]
+
+    def carries_templates(d: bytes) -> bool:
+        return bool(template_sets) and struct.unpack_from("!H", d, header)[0] in template_sets
+
+    lost = [d for i, d in enumerate(datagrams) if i % 7 == 3 and not carries_templates(d) and i < len(datagrams) - 1]
+    kept = [d for d in datagrams if not any(d is x for x in lost)]
+    ref = ReferenceDecoder()
+    per_datagram = [len(ref.feed(d, "127.0.0.1")) for d in datagrams]
+    lost_records = sum(n for d, n in zip(datagrams, per_datagram, strict=True) if any(d is x for x in lost))
+    engine = FlowEngine(flow_settings())
+    engine.process([(d, "127.0.0.1") for d in kept], now=1.0)
+    stats = engine.stats()
+    assert sum(stats["records"].values()) == exported - (lost_records if version != 5 else
+                                                         sum(struct.unpack_from("!H", d, 2)[0] for d in lost))
+    if version == 9:
+        assert stats["lost_packets"] == {("127.0.0.1", 0): len(lost)}
+    elif version == 5:
+        assert stats["lost_flows"] == {("127.0.0.1", 0): sum(struct.unpack_from("!H", d, 2)[0] for d in lost)}
+    else:
+        assert stats["lost_flows"] == {("127.0.0.1", 0): lost_records}
+

@@ -39,6 +39,7 @@ from collectors.flows.templates import (
 MAX_FIELDS = 512  # fields per template; real templates have a few dozen
 _MAX_COST, _MAX_COST_PER_BYTE = 200e-6, 2e-6  # seconds charged at most for one datagram
 _VARIABLE_REPLAY = 65_536  # bytes of held variable-length data decoded when their template arrives
+_PADDING = 16  # zero bytes at the end of a template set shorter than this are padding
 MAX_SAMPLERS = 1024  # sampler IDs per observation domain
 MAX_TEMPLATE_RECORDS = 256  # template records (and withdrawals) per datagram; real exporters send a few
 _U16 = struct.Struct("!H")
@@ -383,7 +384,7 @@ class Decoder:
             else:
                 (tid, count), scope = _SET.unpack_from(data, pos), 0
             pos += header
-            if tid == 0 and count == 0:
+            if tid == 0 and count == 0 and end - pos < _PADDING and not any(data[pos:end]):
                 break  # padding to the end of the set
             if version == 10 and count == 0:  # withdrawal (RFC 7011 §8.1)
                 if tid in (2, 3):
