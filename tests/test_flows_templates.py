@@ -215,3 +215,34 @@ def test_sequence_gaps_count_lost_flows() -> None:
                 (v9(data(256, REC_A), seq=2), "127.0.0.1"),
                 (v9(data(256, REC_A), seq=5), "127.0.0.1")], now=1.0)
     assert e2.stats()["lost_packets"] == {("127.0.0.1", 0): 2}
+
+
+def test_biflow_reverse_counters_flow_direction_and_interfaces() -> None:
+    """RFC 5103: the reverse half is sent by the destination, enters on the output interface and
+    leaves by the input one; it adds bytes and packets but no flow. IE 61 splits by observation."""
+    e = engine()
+    fields = NetflowFlowsetV9(flowSetID=2, templates=[NetflowTemplateV9(templateID=600, template_fields=[
+        NetflowTemplateFieldV9(fieldType=8, fieldLength=4), NetflowTemplateFieldV9(fieldType=12, fieldLength=4),
+        NetflowTemplateFieldV9(fieldType=10, fieldLength=4), NetflowTemplateFieldV9(fieldType=14, fieldLength=4),
+        NetflowTemplateFieldV9(fieldType=1, fieldLength=8), NetflowTemplateFieldV9(fieldType=2, fieldLength=8),
+        NetflowTemplateFieldV9(enterpriseBit=1, fieldType=1, fieldLength=8, enterpriseNumber=29305),
+        NetflowTemplateFieldV9(enterpriseBit=1, fieldType=2, fieldLength=8, enterpriseNumber=29305),
+        NetflowTemplateFieldV9(fieldType=4, fieldLength=1), NetflowTemplateFieldV9(fieldType=7, fieldLength=2),
+        NetflowTemplateFieldV9(fieldType=11, fieldLength=2), NetflowTemplateFieldV9(fieldType=61, fieldLength=1)])])
+    inside, outside = ipaddress.ip_address("10.20.1.5").packed, ipaddress.ip_address("203.0.113.9").packed
+    answered = inside + outside + struct.pack("!IIQQQQBHHB", 3, 4, 1000, 10, 50_000, 40, 6, 40000, 443, 0)
+    unanswered = inside + outside + struct.pack("!IIQQQQBHHB", 3, 4, 500, 5, 0, 0, 17, 40001, 53, 1)
+    e.process([(ipfix(fields, data(600, answered, unanswered)), "127.0.0.1")], now=1.0)
+    snap = e.aggregator.snapshot()
+    assert snap["protocols"] == {"tcp": [51_000, 50, 1], "udp": [500, 5, 1]}
+    assert snap["services"] == {("tcp", "443"): [51_000, 50, 1], ("udp", "53"): [500, 5, 1]}
+    assert snap["sites"] == {("gasan-park", "park", "out"): [1500, 15, 2],
+                             ("external", "external", "in"): [1500, 15, 2],
+                             ("external", "external", "out"): [50_000, 40, 0],
+                             ("gasan-park", "park", "in"): [50_000, 40, 0]}
+    assert snap["interfaces"] == {("127.0.0.1", 0, "3", "in"): [1500, 15, 2],
+                                  ("127.0.0.1", 0, "4", "out"): [1500, 15, 2],
+                                  ("127.0.0.1", 0, "4", "in"): [50_000, 40, 0],
+                                  ("127.0.0.1", 0, "3", "out"): [50_000, 40, 0]}
+    assert snap["observed"] == {("127.0.0.1", 0, "ingress"): [51_000, 50, 1], ("127.0.0.1", 0, "egress"): [500, 5, 1]}
+    assert e.aggregator.talkers.current() == [("203.0.113.9", 50_000), ("10.20.1.5", 1500)]

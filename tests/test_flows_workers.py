@@ -61,3 +61,30 @@ def test_two_workers_equal_nfdump(version: int, tmp_path) -> None:
     flows = sum(s.value for s in families["nms_flow_protocol_flows"].samples if s.name.endswith("_total"))
     assert flows == expected
     assert families["nms_flow_receive_workers"].samples[0].value == 2
+
+
+def test_a_dead_worker_keeps_its_counts_and_the_other_keeps_receiving(tmp_path) -> None:
+    import os
+    import signal
+
+    pcap = make_capture(tmp_path / "c.pcap", count=500, seed=32)
+    exported, datagrams = export_datagrams(pcap, 9, tmp_path)
+    service = FlowService(settings=flow_settings(workers=2), sites=SiteMap(SITES))
+    service.start_threads()
+    try:
+        assert service.is_receiving()
+        for source in SOURCES[:2]:  # 127.0.4.1 to one worker, 127.0.4.2 to the other
+            send_datagrams(datagrams, service.port, source)
+        wait_until(lambda: sum(service.snapshot().records.values()) >= 2 * exported, timeout=60,
+                   what="both exporters' records")
+        assert service.pool is not None
+        victim = next(i for i, w in enumerate(service.pool.worker_snapshots()) if "127.0.4.1" in w.exporters)
+        os.kill(service.pool.pids()[victim], signal.SIGKILL)  # a worker this test started
+        wait_until(lambda: not service.is_receiving(), what="the worker's death to be seen")
+        send_datagrams(datagrams, service.port, "127.0.4.2")
+        wait_until(lambda: service.snapshot().records.get(("127.0.4.2", 9, 0)) == 2 * exported, timeout=60,
+                   what="the surviving worker's records")
+        snap = service.snapshot()
+    finally:
+        service.stop_threads()
+    assert snap.records[("127.0.4.1", 9, 0)] == exported  # the dead worker's last counts stay in the sum

@@ -218,6 +218,10 @@ class WorkerPool:
         with self._lock:
             return all(self._ask(i, "drained") is not False for i in range(len(self._conns)))
 
+    def pids(self) -> list[int]:
+        """The receive processes' IDs, in worker order."""
+        return [p.pid for p in self._procs]
+
     def running(self) -> bool:
         return bool(self._procs) and all(p.poll() is None for p in self._procs)
 
