@@ -109,7 +109,7 @@ def collector_burst(pcap: Path, tmp: Path, sites: SiteMap) -> dict[str, object]:
         cpu = time.process_time() - cpu0
         drops = service.receiver.kernel_drops() if service.receiver else None
         queue_dropped = service.receiver.queue_dropped if service.receiver else None
-        packets = sum(c for (_, v), c in service.engine.stats()["packets"].items() if v == 9)
+        packets = sum(c for (_, v, _), c in service.engine.stats()["packets"].items() if v == 9)
     finally:
         service.stop_threads()
     return {"burst_exported": exported, "burst_packets": packets, "burst_counted": counted(),

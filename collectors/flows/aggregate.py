@@ -126,13 +126,14 @@ class Aggregator:
             if len(back):
                 halves.append((rec.dst[back], rec.src[back], rec.outif[back], rec.inif[back], rb[back], rp[back],
                                np.zeros(len(back)), service[back]))
-        for half in halves:
-            self._add_half(rec, *half)
+        totals = [self._add_half(rec, *half) for half in halves]
         if rec.observed is not None:
-            self._add_observed(rec, nbytes, npackets, halves)
+            self._add_observed(rec, nbytes, npackets, halves, totals)
 
     def _add_half(self, rec: Records, src: np.ndarray, dst: np.ndarray, inif: np.ndarray, outif: np.ndarray,
-                  nbytes: np.ndarray, npackets: np.ndarray, nflows: np.ndarray | None, service: np.ndarray) -> None:
+                  nbytes: np.ndarray, npackets: np.ndarray, nflows: np.ndarray | None, service: np.ndarray
+                  ) -> tuple[float, float]:
+        """Adds one direction of the records; returns its (bytes, packets) in all."""
         svc_sums = _sums(service, nbytes, npackets, nflows, 256 * self.width)
         # Sites: the sender's site (direction "out") and the receiver's ("in").
         sites = self.sites
@@ -160,22 +161,29 @@ class Aggregator:
                 self.talkers.add6(src, nbytes)
             else:
                 self.talkers.add4(src, nbytes)
+        return sum(c[1] for c in svc_sums), sum(c[2] for c in svc_sums)
 
-    def _add_observed(self, rec: Records, nbytes: np.ndarray, npackets: np.ndarray, halves: list) -> None:
+    def _add_observed(self, rec: Records, nbytes: np.ndarray, npackets: np.ndarray, halves: list,
+                      totals: list[tuple[float, float]]) -> None:
         """Traffic by flowDirection (IE 61): whether the exporter saw it entering or leaving."""
         assert rec.observed is not None
-        key = np.minimum(rec.observed.astype(np.int64, copy=False), 2)
-        b = np.bincount(key, weights=nbytes, minlength=3)
-        p = np.bincount(key, weights=npackets, minlength=3)
-        f = np.bincount(key, minlength=3)
-        if len(halves) > 1:
-            back = halves[1]
-            rkey = np.minimum(rec.observed[np.flatnonzero((rec.rbytes > 0) | (rec.rpackets > 0))].astype(np.int64), 2)
-            b = b + np.bincount(rkey, weights=back[4], minlength=3)
-            p = p + np.bincount(rkey, weights=back[5], minlength=3)
+        observed = rec.observed
+        first = int(observed[0])
+        if (observed == first).all():  # the usual case: one direction for the whole batch
+            cells = [(min(first, 2), sum(t[0] for t in totals), sum(t[1] for t in totals), len(observed))]
+        else:
+            observed = np.minimum(observed.astype(np.int64), 2)
+            b = np.bincount(observed, weights=nbytes, minlength=3)
+            p = np.bincount(observed, weights=npackets, minlength=3)
+            f = np.bincount(observed, minlength=3)
+            if len(halves) > 1:
+                back = np.flatnonzero((rec.rbytes > 0) | (rec.rpackets > 0))
+                b = b + np.bincount(observed[back], weights=halves[1][4], minlength=3)
+                p = p + np.bincount(observed[back], weights=halves[1][5], minlength=3)
+            cells = [(k, b[k], p[k], f[k]) for k in np.flatnonzero(f).tolist()]
         with self.lock:
-            for k in np.flatnonzero(f).tolist():
-                _merge(self.observed, (rec.exporter, rec.domain, OBSERVED.get(k, "other")), b[k], p[k], f[k])
+            for k, b, p, f in cells:
+                _merge(self.observed, (rec.exporter, rec.domain, OBSERVED.get(k, "other")), b, p, f)
 
     @staticmethod
     def _iface_sums(ifaces: np.ndarray, nbytes: np.ndarray, npackets: np.ndarray, nflows: np.ndarray | None

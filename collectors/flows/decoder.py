@@ -180,9 +180,13 @@ class Decoder:
             self.table.refused["bad_header"] += 1
             return
         table = self.table
-        exporter = table.admit(address, now, 0.0)
-        if exporter is None:
-            return
+        exporter = table.exporters.get(address)  # the common case, inline: a known exporter
+        if exporter is not None:
+            exporter.last_seen = now
+        else:
+            exporter = table.admit(address, now, 0.0)
+            if exporter is None:
+                return
         clock = time.perf_counter()
         if not table.has_budget(exporter, clock) or (
                 self.pressure and not exporter.proven and not table.has_budget(self._shared, clock)):
@@ -250,7 +254,7 @@ class Decoder:
 
     def _v9(self, data: bytes, exporter: Exporter, now: float) -> None:
         _, _, _, _, seq, domain = _V9_HEADER.unpack_from(data, 0)
-        if not self.table.add_domain(exporter, 9, domain):
+        if (9, domain) not in exporter.domains and not self.table.add_domain(exporter, 9, domain):
             return
         records = self._sets(data, 20, len(data), exporter, 9, domain, now)
         exporter.packets[9, domain] += 1
@@ -259,7 +263,7 @@ class Decoder:
 
     def _ipfix(self, data: bytes, exporter: Exporter, now: float) -> None:
         _, length, _, seq, domain = _IPFIX_HEADER.unpack_from(data, 0)
-        if not self.table.add_domain(exporter, 10, domain):
+        if (10, domain) not in exporter.domains and not self.table.add_domain(exporter, 10, domain):
             return
         records = self._sets(data, 16, length, exporter, 10, domain, now)
         exporter.packets[10, domain] += 1
@@ -276,6 +280,8 @@ class Decoder:
         error: str | None = None
         budget = [MAX_TEMPLATE_RECORDS]  # template records (and withdrawals) this datagram may carry
         address = exporter.address
+        domain_key = (address, version, domain)
+        sampling = self.sampling
         while off < end:
             if end - off < 4:
                 error = "truncated_set"
@@ -286,7 +292,8 @@ class Decoder:
                 break
             body, set_end = off + 4, off + set_len
             if set_id >= 256:
-                n = self._data_set((address, version, domain, set_id), view, body, set_end, now)
+                n = self._data_set((address, version, domain, set_id), view, body, set_end, now,
+                                   sampling.get(domain_key, 1.0))
                 if n is None:
                     unknown = True
                 else:
@@ -350,7 +357,8 @@ class Decoder:
                     self.errors["template_missing"] += 1
                     continue
                 budget -= len(held)
-            n = self._data_set(template.key, memoryview(held), 0, len(held), None)
+            n = self._data_set(template.key, memoryview(held), 0, len(held), None,
+                               self.sampling.get(template.key[:3], 1.0))
             if n:
                 exporter.records[template.key[1], template.key[2]] += n
         return None
@@ -422,24 +430,28 @@ class Decoder:
             self._buckets[template, rate] = bucket = []
         bucket.append(chunk)
 
-    def _data_set(self, key: TemplateKey, view: memoryview, body: int, end: int, now: float | None
-                  ) -> int | None:
-        """Queue one data set for decoding. Returns its record count (None: template unknown)."""
+    def _data_set(self, key: TemplateKey, view: memoryview, body: int, end: int, now: float | None,
+                  rate: float = 1.0) -> int | None:
+        """Queue one data set for decoding. Returns its record count (None: template unknown).
+        ``rate`` is the domain's sampling rate (options data may have just set it)."""
         template = self.templates.templates.get(key)
         if template is None:
             if now is not None and self.pending.add(key, bytes(view[body:end]), now):
                 return None
             self.errors["template_missing"] += 1
             return None
-        if template.is_options:
-            self._options_data(template, view, body, end)
-            return 0
         length = template.record_length
-        if length:
+        if length and not template.scope_count:  # the hot path: fixed-length flow records
             n = (end - body) // length
             if n:
-                self._add(template, self.sampling.get(key[:3], 1.0), view[body:body + n * length])
+                bucket = self._buckets.get((template, rate))
+                if bucket is None:
+                    self._buckets[template, rate] = bucket = []
+                bucket.append(view[body:body + n * length])
             return n
+        if template.scope_count:
+            self._options_data(template, view, body, end)
+            return 0
         return self._variable_data(template, view, body, end)
 
     def _split(self, template: Template, view: memoryview, pos: int, end: int) -> list[list[bytes]]:

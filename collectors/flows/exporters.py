@@ -56,8 +56,8 @@ class ExporterTable:
                  on_evict: Callable[[Exporter], None] | None = None):
         self.policy = policy
         self.on_evict = on_evict
-        self.exporters: OrderedDict[str, Exporter] = OrderedDict()  # least recently heard first
-        self.candidates: OrderedDict[str, Exporter] = OrderedDict()
+        self.exporters: dict[str, Exporter] = {}  # the decoder looks them up itself, on every datagram
+        self.candidates: OrderedDict[str, Exporter] = OrderedDict()  # least recently heard first
         self.refused: Counter[str] = Counter()
         self.evicted: Counter[str] = Counter()
         self._hosts: set[str] = set()
@@ -102,9 +102,7 @@ class ExporterTable:
     def admit(self, address: str, now: float, clock: float) -> Exporter | None:
         """The exporter or candidate for a datagram with a valid header (None: refused)."""
         exporter = self.exporters.get(address)
-        if exporter is not None:
-            self.exporters.move_to_end(address)
-        else:
+        if exporter is None:
             exporter = self.candidates.get(address)
             if exporter is not None:
                 self.candidates.move_to_end(address)
@@ -145,23 +143,25 @@ class ExporterTable:
             return
         self.candidates.pop(exporter.address, None)
         if len(self.exporters) >= self.policy.max_exporters:
-            self._evict(self.exporters, next(iter(self.exporters)), "exporters_full")
+            oldest = min(self.exporters.values(), key=lambda e: e.last_seen)
+            self._evict(self.exporters, oldest.address, "exporters_full")
         exporter.proven = True
         self.exporters[exporter.address] = exporter
 
     def expire(self, now: float) -> None:
-        for table, timeout, reason in ((self.exporters, self.policy.idle_timeout, "idle"),
-                                       (self.candidates, self.policy.candidate_timeout, "no_records")):
-            while table:
-                address, exporter = next(iter(table.items()))
-                if now - exporter.last_seen <= timeout:
-                    break
-                self._evict(table, address, reason)
+        idle = [a for a, e in self.exporters.items() if now - e.last_seen > self.policy.idle_timeout]
+        for address in idle:
+            self._evict(self.exporters, address, "idle")
+        while self.candidates:
+            address, candidate = next(iter(self.candidates.items()))
+            if now - candidate.last_seen <= self.policy.candidate_timeout:
+                break
+            self._evict(self.candidates, address, "no_records")
 
     def evict_candidate(self, address: str, reason: str) -> None:
         self._evict(self.candidates, address, reason)
 
-    def _evict(self, table: OrderedDict[str, Exporter], address: str, reason: str) -> None:
+    def _evict(self, table: dict[str, Exporter], address: str, reason: str) -> None:
         exporter = table.pop(address)
         self.evicted[reason] += 1
         if self.on_evict is not None:
