@@ -168,6 +168,8 @@ class Decoder:
         # Under pressure (the decoder is behind), candidates share one CPU budget: many junk senders
         # together then cost no more than one exporter, and exporters whose records decode go first.
         self.pressure = False
+        self._ratio = 1.0  # CPU time per wall time of the last batch
+        self._charged: list[Exporter] = []  # exporters (and the candidates' budget) charged in this batch
         self._shared = Exporter("candidates", 0.0, policy.cpu_per_second, time.perf_counter())
 
     # -- datagrams -------------------------------------------------------------------------------
@@ -188,8 +190,9 @@ class Decoder:
             if exporter is None:
                 return
         clock = time.perf_counter()
-        if not table.has_budget(exporter, clock) or (
-                self.pressure and not exporter.proven and not table.has_budget(self._shared, clock)):
+        ratio = self._ratio
+        if not table.has_budget(exporter, clock, ratio) or (
+                self.pressure and not exporter.proven and not table.has_budget(self._shared, clock, ratio)):
             return
         try:
             version = data[1]
@@ -203,15 +206,28 @@ class Decoder:
             self.errors[exc.reason] += 1
         except Exception:  # a bug must not stop the collector; count it
             self.errors["internal"] += 1
-        # Wall time, capped by what the datagram's size can cost: a thread descheduled in the middle
-        # of a small datagram (a busy machine) must not spend its exporter's budget.
+        # Wall time (capped by what the datagram's size can cost), made CPU time at the batch's end.
         spent = min(time.perf_counter() - clock, _MAX_COST + len(data) * _MAX_COST_PER_BYTE)
-        exporter.tokens -= spent
+        if not exporter.charge:
+            self._charged.append(exporter)
+        exporter.charge += spent
         if not exporter.proven:
             if self.pressure:
-                self._shared.tokens -= spent
+                if not self._shared.charge:
+                    self._charged.append(self._shared)
+                self._shared.charge += spent
             if exporter.records:
                 table.promote(exporter)
+
+    def settle(self, cpu: float, wall: float) -> None:
+        """End of a batch: take its cost from the budgets, as CPU time. Each datagram's wall time
+        is scaled by the batch's CPU/wall ratio, so time the thread spent descheduled (a busy
+        machine) is not charged, at the price of two clock reads per batch instead of per datagram."""
+        self._ratio = min(1.0, cpu / wall) if wall > 0 else 1.0
+        for exporter in self._charged:
+            exporter.tokens -= exporter.charge * self._ratio
+            exporter.charge = 0.0
+        self._charged = []
 
     def _forget(self, exporter: Exporter) -> None:
         """An exporter was evicted: its templates, held data and sequence state go with it."""

@@ -30,11 +30,13 @@ class FlowEngine:
     def process(self, datagrams: Iterable[tuple[bytes, str]], now: float | None = None) -> None:
         """Decode a batch of (datagram, exporter address) and add the records to the counters."""
         start = time.thread_time()
+        wall = time.perf_counter()
         now = time.monotonic() if now is None else now
         with self.lock:
             feed = self.decoder.feed
             for data, exporter in datagrams:
                 feed(data, exporter, now)
+            self.decoder.settle(time.thread_time() - start, time.perf_counter() - wall)
             batches = self.decoder.take()
         self._aggregate(batches)
         self.busy_seconds += time.thread_time() - start

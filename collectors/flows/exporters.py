@@ -37,6 +37,7 @@ class Exporter:
     tokens: float
     stamp: float  # the clock of the last CPU-budget refill
     proven: bool = False
+    charge: float = 0.0  # wall seconds spent in the current batch, not yet taken from ``tokens``
     domains: set[tuple[int, int]] = field(default_factory=set)  # (version, observation domain)
     packets: Counter[tuple[int, int]] = field(default_factory=Counter)
     records: Counter[tuple[int, int]] = field(default_factory=Counter)
@@ -117,12 +118,13 @@ class ExporterTable:
         exporter.last_seen = now
         return exporter
 
-    def has_budget(self, exporter: Exporter, clock: float) -> bool:
-        """Refill the exporter's CPU budget (a token bucket of two seconds' worth) and check it."""
+    def has_budget(self, exporter: Exporter, clock: float, ratio: float = 1.0) -> bool:
+        """Refill the exporter's CPU budget (a token bucket of two seconds' worth) and check it.
+        ``ratio`` turns the batch's wall time so far into CPU time (see :meth:`Decoder.settle`)."""
         rate = self.policy.cpu_per_second
         exporter.tokens = min(_BUCKET_SECONDS * rate, exporter.tokens + (clock - exporter.stamp) * rate)
         exporter.stamp = clock
-        if exporter.tokens > 0:
+        if exporter.tokens - exporter.charge * ratio > 0:
             return True
         self.refused["cpu_budget"] += 1
         return False
