@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from benchlib import publish  # noqa: E402
 
 from collectors.flows.engine import FlowEngine  # noqa: E402
-from collectors.flows.pcapgen import district_flows, write_pcap  # noqa: E402
+from lab.pcapgen import district_flows, write_pcap  # noqa: E402
 from collectors.flows.service import FlowService  # noqa: E402
 from collectors.flows.settings import FlowSettings  # noqa: E402
 from collectors.flows.sites import SiteMap  # noqa: E402

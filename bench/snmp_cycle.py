@@ -151,10 +151,10 @@ def main() -> int:
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "snmp_cycle.json"))
     args = parser.parse_args()
 
-    from nms.lab import lab_down, lab_up
+    from lab import lab_down, lab_up
 
     district = load_district(Path(args.config))
-    from nms.lab.options import LabOptions
+    from lab.options import LabOptions
 
     state = lab_up(district, Path(args.run_dir), prometheus=False, progress=sys.stderr.isatty(),
                    options=LabOptions(flows=False, asterisk=False))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from nms.inventory.models import Device, Role
-from nms.lab.options import LabOptions
+from lab.options import LabOptions
 
 MAX_DOWN = 5
 

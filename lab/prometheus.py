@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from nms.lab import processes
-from nms.lab.errors import LabError
+from lab import processes
+from lab.errors import LabError
 
 PROMETHEUS = "/usr/bin/prometheus"
 PROMTOOL = "/usr/bin/promtool"

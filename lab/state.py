@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nms.lab.agents import AgentProcess
-from nms.lab.processes import ManagedProcess
+from lab.agents import AgentProcess
+from lab.processes import ManagedProcess
 
 STATE_FILE = "lab.json"
 EXTRA_LABELS = {"softflowd": "흐름 재생 (softflowd → 수집기)", "asterisk": "Asterisk 22 (자동응답)",

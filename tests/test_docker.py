@@ -19,7 +19,7 @@ from ivr.config import IvrConfig, load_config
 from ivr.render import Directories
 from nms.district import District, load_district
 from nms.http import ServiceHttpServer
-from nms.lab.prometheus import scrape_target
+from lab.prometheus import scrape_target
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKER = REPO / "docker"

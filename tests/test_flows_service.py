@@ -92,7 +92,7 @@ def test_cli_registers_the_flows_subcommand() -> None:
 
 
 def test_lab_replay_reaches_the_collector(service: FlowService, tmp_path) -> None:
-    from nms.lab.flows import start_flow_replay
+    from lab.flows import start_flow_replay
 
     inventory = Inventory(sites=[{"id": s, "name": s, "category": c, "subnets": [str(n)]}
                                  for s, c, n in SITES[:3]], devices=[])

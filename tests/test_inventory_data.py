@@ -10,7 +10,7 @@ import yaml
 
 from nms.configfile import ConfigError
 from nms.district import DEFAULT_CONFIG, District, load_district, load_inventory
-from nms.inventory import district_seed
+from lab import district_seed
 from nms.inventory.models import DeviceStatus, Role
 from nms.inventory.summary import format_tables, summarize
 
