@@ -44,10 +44,10 @@ run: setup
 	$(PY) -m lab run --run-dir $(RUN_DIR)
 
 lint: venv
-	$(VENV)/bin/ruff check nms collectors ivr dashboards tests bench
+	$(VENV)/bin/ruff check nms collectors ivr dashboards tests bench lab
 
 test: setup
-	$(VENV)/bin/ruff check nms collectors ivr dashboards tests bench
+	$(VENV)/bin/ruff check nms collectors ivr dashboards tests bench lab
 	$(PY) -m dashboards.build --check
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests
 

@@ -29,7 +29,7 @@ from benchlib import cpu_seconds, publish  # noqa: E402
 
 from collectors.snmp.plan import plan_for  # noqa: E402
 from collectors.snmp.service import SnmpCollector  # noqa: E402
-from nms.district import DEFAULT_CONFIG, District, load_district  # noqa: E402
+from nms.app.district import DEFAULT_CONFIG, District, load_district  # noqa: E402
 from nms.exposition import generate_text  # noqa: E402
 from nms.secrets import SecretResolver  # noqa: E402
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from lab.control import DEFAULT_RUN_DIR, lab_down, lab_status, lab_up
 from lab.state import LabState
 from nms.admin.settings import AdminSettings
+from nms.app.district import DEFAULT_CONFIG, District, load_district
 from nms.cli import IvrOverrides, main_guard, run_district, setup_logging
-from nms.district import DEFAULT_CONFIG, District, load_district
 
 
 def _lab_admin_settings(district: District, state: LabState) -> AdminSettings:

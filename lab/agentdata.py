@@ -17,9 +17,9 @@ from pathlib import Path
 
 from collectors.snmp import oids
 from collectors.snmp.config import Profile, ProfileKind
-from nms.inventory.models import Category, Device, Inventory, Role, Site
 from lab import dynamics
 from lab.faults import Faults
+from nms.inventory.models import Category, Device, Inventory, Role, Site
 
 VARIATION = "nmslab"  # name of the variation module (the file dynamics.py, copied as nmslab.py)
 

@@ -35,8 +35,6 @@ from typing import Any
 
 from tqdm import tqdm
 
-from nms.district import District
-from nms.inventory.models import Device
 from lab import dynamics, processes
 from lab.agentdata import VARIATION, context_for, device_records, engine_id, write_if_changed
 from lab.errors import LabError
@@ -44,6 +42,8 @@ from lab.faults import Faults, choose_faults
 from lab.labsecrets import LabCredential, ensure_lab_secrets
 from lab.options import LabOptions
 from lab.probe import Target, sysnames
+from nms.app.district import District
+from nms.inventory.models import Device
 
 log = logging.getLogger(__name__)
 

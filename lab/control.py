@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from nms.district import District
 from lab import processes
 from lab.agents import AgentPaths, start_agents
 from lab.errors import LabError
 from lab.options import LabOptions
 from lab.prometheus import scrape_target, start_prometheus, url_of
 from lab.state import LabState
+from nms.app.district import District
 
 DEFAULT_RUN_DIR = Path(__file__).resolve().parents[1] / "run" / "lab"
 

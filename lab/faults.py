@@ -10,8 +10,8 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from nms.inventory.models import Device, Role
 from lab.options import LabOptions
+from nms.inventory.models import Device, Role
 
 MAX_DOWN = 5
 

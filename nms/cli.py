@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nms import __version__
+from nms.app.district import DEFAULT_CONFIG, District, load_district
 from nms.configfile import ConfigError
-from nms.district import DEFAULT_CONFIG, District, load_district
 
 if TYPE_CHECKING:
     from nms.admin.settings import AdminSettings
@@ -107,18 +106,24 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import_netbox(args: argparse.Namespace) -> int:
+    from collectors.snmp.config import load_snmp_config
     from nms.inventory.netbox import run_import_netbox
 
     if args.target:
         target = Path(args.target)
     else:  # the configured inventory, even when the current one does not validate (it is being replaced)
+        from nms.app.settings import Settings
         from nms.configfile import read_yaml, validate
-        from nms.settings import Settings
 
         config = Path(args.config)
         inventory = validate(read_yaml(config), Settings).inventory
-        target = inventory if inventory.is_absolute() else config.parent / inventory
-    return run_import_netbox(args.url, args.token_env, target, args.apply, sys.stdout)
+        configured = inventory.file(config.parent)
+        if configured is None:
+            print(f"nms: {config}: the inventory comes from the {inventory.plugin} plugin, not a file; "
+                  "name the file to write with --target", file=sys.stderr)
+            return 2
+        target = configured
+    return run_import_netbox(args.url, args.token_env, target, args.apply, sys.stdout, load_snmp_config)
 
 
 # -- collector ---------------------------------------------------------------------------------
@@ -295,9 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ivr.cli import register as register_ivr
     from nms.admin.cli import register as register_admin
 
-    register_flows(sub)
+    register_flows(sub, load_district)
     register_ivr(sub)
-    register_admin(sub)
+    register_admin(sub, load_district)
     return parser
 
 

@@ -26,11 +26,11 @@ from ivr.config import IvrConfig, load_config
 from ivr.prompts import build_prompts
 from ivr.render import AmiUser, Directories, RenderOptions, render
 from ivr.service import IvrService
+from lab import asterisk as lab
 from nms.admin.service import AdminService
 from nms.admin.settings import AdminSettings
 from nms.admin.users import Role
-from nms.district import load_district
-from lab import asterisk as lab
+from nms.app.district import load_district
 from nms.secrets import SecretResolver
 from nms.service import ServiceRunner
 from tests.district_builder import device, write_district

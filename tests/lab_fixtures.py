@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nms.district import District, load_district
 from lab import AgentSet, LabOptions, start_agents
+from nms.app.district import District, load_district
 
 REPO = Path(__file__).resolve().parent.parent
 

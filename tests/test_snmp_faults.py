@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 
 from collectors.snmp.service import SnmpCollector
-from nms.inventory.models import Role
 from lab import start_agents
 from lab.options import LabOptions
+from nms.inventory.models import Role
 from nms.secrets import SecretResolver
 from tests.district_builder import device, write_district
 from tests.lab_fixtures import free_tcp_port
