@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import subprocess
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -296,3 +298,14 @@ def test_type_checking_relative_and_function_imports_count() -> None:
     assert {(i.target, i.line) for i in found} == {("nms.app.district", 3), ("lab.control", 5),
                                                  ("nms.admin.i18n", 6), ("nms.admin.views.auth", 7)}
     assert len(violations(tuple(found))) == 2  # up to the application, into the lab
+
+
+def test_the_snmp_collector_loads_no_web_page_no_lab_and_no_other_subsystem() -> None:
+    """What ``import collectors.snmp.service`` really loads (issue 10's importtime comparison, as a test)."""
+    code = "import sys, collectors.snmp.service; print('\\n'.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                cwd=REPO, timeout=120).stdout.split())
+    assert "collectors.snmp.service" in loaded
+    unwanted = sorted(m for m in loaded if m.split(".")[0] in {"flask", "werkzeug", "waitress", "lab", "ivr"}
+                      or m.startswith(("nms.admin", "nms.app", "nms.cli", "collectors.flows")))
+    assert unwanted == []
