@@ -1,6 +1,6 @@
 """The simulated district ("the lab"): real SNMP agents (snmpsim) for every active device, plus Prometheus.
 
-``nms lab up|down|status`` call :func:`lab_up`, :func:`lab_down` and :func:`lab_status`; the lab lives
+``python -m lab up|down|status`` call :func:`lab_up`, :func:`lab_down` and :func:`lab_status`; the lab lives
 in a run directory (default ``run/lab``). Tests start agents for a few devices with :func:`start_agents`.
 """
 

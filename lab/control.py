@@ -1,4 +1,4 @@
-"""``nms lab up|down|status``: the whole simulated district as one unit in a run directory."""
+"""``python -m lab up|down|status``: the whole simulated district as one unit in a run directory."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Knobs of the simulated district. The defaults are what ``nms lab up`` runs."""
+"""Knobs of the simulated district. The defaults are what ``python -m lab up`` runs."""
 
 from __future__ import annotations
 

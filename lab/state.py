@@ -97,7 +97,7 @@ class LabState:
         return cls.from_json(data)
 
     def describe(self) -> str:
-        """A summary for people (``nms lab status``)."""
+        """A summary for people (``python -m lab status``)."""
         running = self.running()
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started_at))
         lines = [f"시뮬레이션 구역: {self.run_dir} (시작 {started}, 설정 {self.config_path})"]
