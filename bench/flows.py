@@ -51,10 +51,10 @@ sys.path.insert(0, str(ROOT))
 from benchlib import cpu_seconds, publish  # noqa: E402
 
 from collectors.flows.engine import FlowEngine  # noqa: E402
-from collectors.flows.pcapgen import district_flows, write_pcap  # noqa: E402
 from collectors.flows.service import FlowService  # noqa: E402
 from collectors.flows.settings import FlowSettings  # noqa: E402
 from collectors.flows.sites import SiteMap  # noqa: E402
+from lab.pcapgen import district_flows, write_pcap  # noqa: E402
 from tests.flows_fixtures import Nfcapd, export_datagrams, free_udp_port, softflowd, wait_until  # noqa: E402
 from tests.lab_fixtures import free_tcp_port  # noqa: E402
 
@@ -65,7 +65,7 @@ NFCAPD_LARGE_BUFFER = 16 << 20  # asked; the kernel caps SO_RCVBUF at twice net.
 def site_map() -> tuple[SiteMap, list]:
     inventory = ROOT / "configs" / "inventory.yaml"
     try:
-        from nms.district import load_inventory
+        from nms.inventory.sources import load_inventory
 
         inv = load_inventory(inventory)
         sites = SiteMap.from_inventory(inv)

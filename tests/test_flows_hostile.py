@@ -13,7 +13,6 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from collectors.flows.engine import FlowEngine
 from collectors.flows.metrics import FlowCollector
-from collectors.flows.reference import ReferenceDecoder
 from collectors.flows.settings import ExporterPolicy
 from collectors.flows.sites import SiteMap
 from tests.flows_fixtures import (
@@ -26,6 +25,7 @@ from tests.flows_fixtures import (
     reference_protocols,
     v9_record,
 )
+from tests.flows_reference import ReferenceDecoder
 
 LEGIT = "127.0.0.1"
 RECORD = v9_record("10.20.1.5", "203.0.113.9", 1000, 10, 6, 40000, 443)

@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterable
-from typing import Any
 
 from collectors.flows.engine import FlowEngine
 from collectors.flows.metrics import FlowCollector
 from collectors.flows.receiver import Receiver
-from collectors.flows.settings import FlowSettings
+from collectors.flows.settings import FlowDistrict, FlowSettings
 from collectors.flows.sites import SiteMap
 from collectors.flows.snapshot import FlowSnapshot, take_snapshot
 from collectors.flows.workers import WorkerPool, run_decoder
@@ -35,8 +34,8 @@ class FlowService:
 
     name = "flows"
 
-    def __init__(self, district: Any = None, settings: FlowSettings | None = None, sites: SiteMap | None = None,
-                 allowed: Iterable[str] | None = None):
+    def __init__(self, district: FlowDistrict | None = None, settings: FlowSettings | None = None,
+                 sites: SiteMap | None = None, allowed: Iterable[str] | None = None):
         if settings is None:
             settings = getattr(getattr(district, "settings", None), "flows", None) or FlowSettings()
         self.settings = settings
@@ -52,7 +51,7 @@ class FlowService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _inventory_allowed(self, district: Any) -> list[str]:
+    def _inventory_allowed(self, district: FlowDistrict | None) -> list[str]:
         inventory = getattr(district, "inventory", None)
         if inventory is None or not self.settings.exporters.inventory:
             return []
@@ -92,7 +91,7 @@ class FlowService:
     async def stop(self) -> None:
         await asyncio.to_thread(self.stop_threads)
 
-    def reload(self, district: Any) -> None:
+    def reload(self, district: FlowDistrict) -> None:
         """A new inventory: a new site map and allow-list, swapped in without a restart."""
         sites = SiteMap.from_inventory(district.inventory)
         self.allowed = self._inventory_allowed(district)
@@ -101,6 +100,11 @@ class FlowService:
         if self.pool is not None:
             self.pool.broadcast("sites", sites)
             self.pool.broadcast("allowed", self.allowed)
+
+    @property
+    def receiving(self) -> bool:
+        """Whether the listener and the decoder run (in this process, or in every receive process)."""
+        return self.is_receiving()
 
     def collectors(self) -> list[FlowCollector]:
         return [self._collector]

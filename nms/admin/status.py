@@ -151,10 +151,10 @@ class StatusReader:
         flows = self.ws.service("flows")
         if flows is None:
             return Health("flows", "absent")
-        receiving = flows.receiver is not None and flows._thread is not None and flows._thread.is_alive()
-        stats = flows.engine.stats()
+        receiving = flows.receiving
+        snap = flows.snapshot()  # summed over the receive processes when flows.workers > 1
         return Health("flows", "ok" if receiving else "down",
-                      {"exporters": len(stats["exporters"]), "packets": sum(stats["packets"].values())})
+                      {"exporters": len(snap.exporters), "packets": sum(snap.packets.values())})
 
     def _ivr_health(self) -> Health:
         ivr = self.ws.service("ivr")

@@ -14,7 +14,7 @@ reloads so that the info series match the inventory in force.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Protocol
 
 from prometheus_client.metrics_core import Metric
 
@@ -57,12 +57,19 @@ class InventoryMetrics:
         yield from (site_info, device_info)
 
 
+class HasInventory(Protocol):
+    """Anything carrying an inventory (the application's ``District``)."""
+
+    @property
+    def inventory(self) -> Inventory: ...
+
+
 class InventoryService:
     """Publishes :class:`InventoryMetrics` in ``nms run`` and swaps the inventory on reload."""
 
     name = "inventory"
 
-    def __init__(self, district: Any):
+    def __init__(self, district: HasInventory):
         self.metrics = InventoryMetrics(district.inventory)
 
     async def start(self) -> None:
@@ -71,7 +78,7 @@ class InventoryService:
     async def stop(self) -> None:
         return None
 
-    def reload(self, district: Any) -> None:
+    def reload(self, district: HasInventory) -> None:
         self.metrics.inventory = district.inventory
 
     def collectors(self) -> list[InventoryMetrics]:

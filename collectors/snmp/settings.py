@@ -1,23 +1,21 @@
-"""nms.yaml: the service's own settings. Paths in it are relative to the file."""
+"""The SNMP collector's own settings (``polling:`` in nms.yaml) and what it reads of the application's config.
+
+The application composes nms.yaml from each subsystem's section; the collector only declares, as
+:class:`SnmpDistrict`, the parts it reads, so it never imports the application.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from collectors.flows.settings import FlowSettings
-from nms.admin.settings import AdminSettings
-from nms.inventory.models import Role
+from collectors.snmp.config import SnmpConfig
+from nms.inventory.models import Inventory, Role
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HttpSettings(_Strict):
-    listen: str = Field(default="127.0.0.1:9700", pattern=r"^[\w.:\[\]-]+:\d+$",
-                        description="host:port for /metrics, /-/reload and /-/healthy")
 
 
 class ClassPolling(_Strict):
@@ -44,18 +42,21 @@ class PollingSettings(_Strict):
     concurrency: int = Field(default=128, ge=1, le=4096, description="devices polled at once")
 
 
-class IvrSettings(_Strict):
-    enabled: bool = True
-    config: Path = Field(default=Path("ivr.yaml"), description="the IVR configuration, relative to nms.yaml")
-    asterisk_etc: Path | None = Field(default=Path("/etc/asterisk"),
-                                      description="where rendered Asterisk configuration is written on reload")
+class SnmpServiceSettings(Protocol):
+    """The part of nms.yaml the collector reads."""
+
+    @property
+    def polling(self) -> PollingSettings: ...
 
 
-class Settings(_Strict):
-    inventory: Path = Path("inventory.yaml")
-    snmp: Path = Path("snmp.yaml")
-    http: HttpSettings = HttpSettings()
-    polling: PollingSettings = PollingSettings()
-    flows: FlowSettings = FlowSettings()
-    ivr: IvrSettings = IvrSettings()
-    admin: AdminSettings = AdminSettings()
+class SnmpDistrict(Protocol):
+    """What the collector is given on start and on every reload (the application's ``District``)."""
+
+    @property
+    def settings(self) -> SnmpServiceSettings: ...
+
+    @property
+    def inventory(self) -> Inventory: ...
+
+    @property
+    def snmp(self) -> SnmpConfig: ...
