@@ -251,3 +251,26 @@ def test_observation_domains_per_exporter_are_bounded() -> None:
                for i in range(10)], now=1.0)
     assert e.stats()["refused"]["domain_limit"] == 6
     assert sorted(domain for (_, _, domain) in e.stats()["records"]) == [0, 1, 2, 3]
+
+
+def test_inventory_devices_join_an_allow_list_and_an_empty_list_admits_anyone() -> None:
+    import types
+
+    from collectors.flows.service import FlowService
+    from collectors.flows.settings import FlowSettings
+    from nms.inventory.models import Inventory
+
+    inventory = Inventory(sites=[{"id": "s", "name": "s", "category": "park", "subnets": ["10.20.1.0/24"]}],
+                          devices=[{"name": "r1", "role": "backbone", "site": "s", "address": "127.20.0.1",
+                                    "profile": "switch", "credentials": "c"}])
+
+    def district(**policy: object) -> types.SimpleNamespace:
+        settings = FlowSettings(exporters=ExporterPolicy(**policy))
+        return types.SimpleNamespace(settings=types.SimpleNamespace(flows=settings), inventory=inventory)
+
+    table = FlowService(district(allow=["127.0.0.1"])).engine.decoder.table
+    assert table.allowed("127.0.0.1") and table.allowed("127.20.0.1") and not table.allowed("127.0.0.2")
+    table = FlowService(district(allow=["127.0.0.1"], inventory=False)).engine.decoder.table
+    assert table.allowed("127.0.0.1") and not table.allowed("127.20.0.1")
+    table = FlowService(district()).engine.decoder.table
+    assert table.open and table.allowed("127.0.0.2")

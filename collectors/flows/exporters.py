@@ -67,10 +67,12 @@ class ExporterTable:
         self.set_allowed(allowed)
 
     def set_allowed(self, extra: Iterable[str] = ()) -> None:
-        """The allow-list: the policy's own entries plus ``extra`` (e.g. the inventory's devices)."""
+        """The allow-list: the policy's own entries plus ``extra`` (e.g. the inventory's devices).
+        It is in force only when the policy lists some: an empty ``flows.exporters.allow`` admits
+        any sender with a valid header (each still within its budgets)."""
         hosts: set[str] = set()
         networks = []
-        for item in [*self.policy.allow, *extra]:
+        for item in [*self.policy.allow, *extra] if self.policy.allow else []:
             net = ipaddress.ip_network(item, strict=False)
             if net.num_addresses == 1:
                 hosts.add(str(net.network_address))

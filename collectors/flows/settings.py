@@ -26,9 +26,10 @@ class ExporterPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     allow: list[str] = Field(default_factory=list, max_length=100_000,
-                             description="exporter addresses or networks allowed to send; with an empty list "
-                                         "and no inventory devices, any sender with a valid header is accepted")
-    inventory: bool = Field(default=True, description="the inventory's device addresses are allowed too")
+                             description="exporter addresses or networks allowed to send, besides the "
+                                         "inventory's devices; empty: any sender with a valid header")
+    inventory: bool = Field(default=True, description="with an allow-list, the inventory's device addresses "
+                                                      "are allowed too")
     max_exporters: int = Field(default=1000, ge=1, le=100_000,
                                description="exporters kept (ones whose records decode); the least recently "
                                            "heard is evicted beyond this")
