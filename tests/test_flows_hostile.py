@@ -274,3 +274,22 @@ def test_inventory_devices_join_an_allow_list_and_an_empty_list_admits_anyone() 
     assert table.allowed("127.0.0.1") and not table.allowed("127.20.0.1")
     table = FlowService(district()).engine.decoder.table
     assert table.open and table.allowed("127.0.0.2")
+
+
+def test_reload_applies_a_new_allow_list() -> None:
+    import types
+
+    from collectors.flows.service import FlowService
+    from collectors.flows.settings import FlowSettings
+    from nms.inventory.models import Inventory
+
+    def district(allow: list[str]) -> types.SimpleNamespace:
+        settings = FlowSettings(exporters=ExporterPolicy(allow=allow))
+        return types.SimpleNamespace(settings=types.SimpleNamespace(flows=settings),
+                                     inventory=Inventory(sites=[], devices=[]))
+
+    service = FlowService(district(["127.0.0.1"]))
+    service.reload(district(["127.0.0.2"]))
+    table = service.engine.decoder.table
+    assert table.allowed("127.0.0.2") and not table.allowed("127.0.0.1")
+    assert service.settings.exporters.allow == ["127.0.0.2"]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from collectors.flows.aggregate import Aggregator
 from collectors.flows.decoder import Decoder
-from collectors.flows.settings import FlowSettings
+from collectors.flows.settings import ExporterPolicy, FlowSettings
 from collectors.flows.sites import SiteMap
 
 
@@ -61,8 +61,10 @@ class FlowEngine:
             self.aggregator.forget(address)
         self.aggregator.roll(now)
 
-    def set_allowed(self, allowed: Iterable[str]) -> None:
+    def set_policy(self, policy: ExporterPolicy, allowed: Iterable[str]) -> None:
+        """A new ``flows.exporters`` policy and the addresses allowed besides its list."""
         with self.lock:
+            self.decoder.table.policy = policy
             self.decoder.table.set_allowed(allowed)
 
     def stats(self) -> dict[str, object]:

@@ -92,14 +92,18 @@ class FlowService:
         await asyncio.to_thread(self.stop_threads)
 
     def reload(self, district: FlowDistrict) -> None:
-        """A new inventory: a new site map and allow-list, swapped in without a restart."""
+        """A new inventory and ``flows.exporters`` policy (allow-list, timeouts, CPU budget), swapped
+        in without a restart. Other flow settings (the listener, workers, store sizes) need one."""
         sites = SiteMap.from_inventory(district.inventory)
+        new = getattr(getattr(district, "settings", None), "flows", None)
+        policy = new.exporters if new is not None else self.settings.exporters
+        self.settings = self.settings.model_copy(update={"exporters": policy})
         self.allowed = self._inventory_allowed(district)
         self.engine.aggregator.set_sites(sites)
-        self.engine.set_allowed(self.allowed)
+        self.engine.set_policy(policy, self.allowed)
         if self.pool is not None:
             self.pool.broadcast("sites", sites)
-            self.pool.broadcast("allowed", self.allowed)
+            self.pool.broadcast("policy", (policy, self.allowed))
 
     @property
     def receiving(self) -> bool:

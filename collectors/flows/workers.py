@@ -120,8 +120,8 @@ def _worker(conn: Connection, sock: socket.socket) -> None:
                 conn.send(receiver.idle and receiver.pending_bytes() == 0)
             elif kind == "sites":
                 engine.aggregator.set_sites(arg)
-            elif kind == "allowed":
-                engine.set_allowed(arg)
+            elif kind == "policy":
+                engine.set_policy(*arg)
             elif kind == "stop":
                 break
     finally:
