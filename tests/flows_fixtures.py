@@ -192,6 +192,22 @@ def nfdump_records(directory: Path) -> list[NfdumpRecord]:
     return records
 
 
+def nfreplay(directory: Path, version: int = 9) -> list[bytes]:
+    """What nfreplay sends for the records nfcapd stored in ``directory`` (v9 carries a biflow's
+    other direction in OUT_BYTES/OUT_PKTS), captured as datagrams."""
+    need("nfreplay")
+    sock = CaptureSocket()
+    try:
+        files = sorted(p for p in directory.rglob("nfcapd.*") if p.name[len("nfcapd."):].isdigit())
+        assert files, f"nfcapd stored no file in {directory}"
+        for path in files:
+            subprocess.run(["nfreplay", "-r", str(path), "-H", "127.0.0.1", "-p", str(sock.port), "-v", str(version)],
+                           capture_output=True, text=True, timeout=120, check=True)
+        return sock.drain(1_000_000)
+    finally:
+        sock.close()
+
+
 def send_datagrams(datagrams: Iterable[bytes], port: int, source: str = "127.0.0.1") -> None:
     """Send captured datagrams from ``source`` (a loopback address) to 127.0.0.1:port, paced so that
     a default receive buffer keeps up."""

@@ -50,6 +50,10 @@ COLUMNS: dict[str, tuple[tuple[int, int], ...]] = {
     "sampler": ((0, IE_SAMPLER_ID), (0, IE_SELECTOR_ID)),
 }
 _WHERE = {element: (column, rank) for column, elements in COLUMNS.items() for rank, element in enumerate(elements)}
+# NetFlow v9 (RFC 3954) OUT_BYTES and OUT_PKTS: the other direction of a bidirectional record, as
+# nfdump reads them and as nfreplay sends biflows. (In IPFIX, 23 and 24 are post-middlebox counters.)
+IE_OUT_BYTES, IE_OUT_PKTS = 23, 24
+_WHERE_V9 = {**_WHERE, (0, IE_OUT_BYTES): ("rbytes", 2), (0, IE_OUT_PKTS): ("rpackets", 2)}
 _ADDRESS_LEN = {"src4": 4, "dst4": 4, "src6": 16, "dst6": 16}
 
 
@@ -71,14 +75,15 @@ class Template:
 
     def __post_init__(self) -> None:
         best: dict[str, tuple[int, int]] = {}  # column -> (preference, field index)
+        where = _WHERE_V9 if self.key[1] == 9 else _WHERE
         offset: int | None = 0
         starts: list[int | None] = []
         for i, (ie, length, enterprise) in enumerate(self.fields):
             starts.append(offset)
             offset = None if length == VARIABLE or offset is None else offset + length
-            where = _WHERE.get((enterprise, ie))
-            if where is not None and self._usable(where[0], length):
-                column, rank = where
+            found = where.get((enterprise, ie))
+            if found is not None and self._usable(found[0], length):
+                column, rank = found
                 if column not in best or rank < best[column][0]:
                     best[column] = (rank, i)
         for column, (_, index) in best.items():
