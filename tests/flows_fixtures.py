@@ -192,14 +192,19 @@ def nfdump_records(directory: Path) -> list[NfdumpRecord]:
     return records
 
 
-def nfreplay(directory: Path, version: int = 9) -> list[bytes]:
-    """What nfreplay sends for the records nfcapd stored in ``directory`` (v9 carries a biflow's
-    other direction in OUT_BYTES/OUT_PKTS), captured as datagrams."""
+def nfcapd_files(directory: Path) -> list[Path]:
+    """The files nfcapd wrote (nfcapd.YYYYMMDDhhmm), oldest first."""
+    files = sorted(p for p in directory.rglob("nfcapd.*") if p.name[len("nfcapd."):].isdigit())
+    assert files, f"nfcapd stored no file in {directory}"
+    return files
+
+
+def nfreplay(files: Iterable[Path], version: int = 9) -> list[bytes]:
+    """What nfreplay sends for the records of nfdump ``files`` (v9 carries a biflow's other
+    direction in OUT_BYTES/OUT_PKTS, and an aggregated record's flow count in FLOWS), captured."""
     need("nfreplay")
     sock = CaptureSocket()
     try:
-        files = sorted(p for p in directory.rglob("nfcapd.*") if p.name[len("nfcapd."):].isdigit())
-        assert files, f"nfcapd stored no file in {directory}"
         for path in files:
             subprocess.run(["nfreplay", "-r", str(path), "-H", "127.0.0.1", "-p", str(sock.port), "-v", str(version)],
                            capture_output=True, text=True, timeout=120, check=True)

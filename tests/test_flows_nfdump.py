@@ -16,6 +16,7 @@ from tests.flows_fixtures import (
     free_udp_port,
     make_capture,
     make_conversations,
+    nfcapd_files,
     nfdump_records,
     nfreplay,
     reference_protocols,
@@ -309,10 +310,32 @@ def test_nfreplay_v9_biflows_equal_nfdump(tmp_path) -> None:
     from collectors.flows.engine import FlowEngine
 
     engine = FlowEngine(flow_settings(top_window=3600), SiteMap(SITES))
-    engine.process([(d, "127.0.0.1") for d in nfreplay(nfcapd.directory)], now=1.0)
+    engine.process([(d, "127.0.0.1") for d in nfreplay(nfcapd_files(nfcapd.directory))], now=1.0)
     want = _yardstick(theirs, set(engine.settings.ports))
     snap = engine.aggregator.snapshot()
     assert snap["services"] == want["services"]
     assert snap["sites"] == want["sites"]
     assert [b for _, b in engine.aggregator.talkers.current()] == [b for _, b in want["top"][:10]]
     assert engine.stats()["errors"] == {}
+
+    # nfdump's aggregation (-A proto) stored and replayed: a record stands for many flows (IE 3)
+    import subprocess
+
+    aggregated = tmp_path / "aggregated.nf"
+    subprocess.run(["nfdump", "-R", str(nfcapd.directory), "-A", "proto", "-w", str(aggregated)], check=True,
+                   capture_output=True)
+    engine = FlowEngine(flow_settings(), SiteMap(SITES))
+    engine.process([(d, "127.0.0.1") for d in nfreplay([aggregated])], now=1.0)
+    flows = {k: f for k, (_, _, f) in engine.aggregator.snapshot()["protocols"].items()}
+    assert sum(flows.values()) == exported and sum(engine.stats()["records"].values()) < 10
+    assert flows == {k: f for k, (_, _, f) in _yardstick_protocols(theirs).items()}
+
+
+def _yardstick_protocols(records: list) -> dict[str, tuple[int, int, int]]:
+    out: dict[str, list[int]] = {}
+    for r in records:
+        cell = out.setdefault(protocol_name(r.proto), [0, 0, 0])
+        cell[0] += r.bytes + r.rbytes
+        cell[1] += r.packets + r.rpackets
+        cell[2] += 1
+    return {k: (b, p, f) for k, (b, p, f) in out.items()}

@@ -119,7 +119,8 @@ class Aggregator:
         svc = np.where(svc > 0, svc, self._lut[sport])
         svc[~self._ported[proto]] = 0
         service = proto * self.width + svc
-        halves = [(rec.src, rec.dst, rec.inif, rec.outif, nbytes, npackets, None, service)]
+        nflows = None if rec.flows is None else np.maximum(rec.flows, 1).astype(np.float64)
+        halves = [(rec.src, rec.dst, rec.inif, rec.outif, nbytes, npackets, nflows, service)]
         if rec.rbytes is not None and rec.rpackets is not None:
             rb, rp = rec.rbytes.astype(np.float64), rec.rpackets.astype(np.float64)
             back = np.flatnonzero((rb > 0) | (rp > 0))
@@ -170,12 +171,13 @@ class Aggregator:
         observed = rec.observed
         first = int(observed[0])
         if (observed == first).all():  # the usual case: one direction for the whole batch
-            cells = [(min(first, 2), sum(t[0] for t in totals), sum(t[1] for t in totals), len(observed))]
+            flows = len(observed) if halves[0][6] is None else float(halves[0][6].sum())
+            cells = [(min(first, 2), sum(t[0] for t in totals), sum(t[1] for t in totals), flows)]
         else:
             observed = np.minimum(observed.astype(np.int64), 2)
             b = np.bincount(observed, weights=nbytes, minlength=3)
             p = np.bincount(observed, weights=npackets, minlength=3)
-            f = np.bincount(observed, minlength=3)
+            f = np.bincount(observed, weights=halves[0][6], minlength=3)
             if len(halves) > 1:
                 back = np.flatnonzero((rec.rbytes > 0) | (rec.rpackets > 0))
                 b = b + np.bincount(observed[back], weights=halves[1][4], minlength=3)

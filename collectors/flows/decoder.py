@@ -121,6 +121,7 @@ class Records:
     rbytes: np.ndarray | None = None  # RFC 5103 reverse direction (biflows), else None
     rpackets: np.ndarray | None = None
     observed: np.ndarray | None = None  # flowDirection (IE 61): 0 ingress, 1 egress; None: not sent
+    flows: np.ndarray | None = None  # flows aggregated into each record (IE 3; 0 counts as 1); None: one each
 
     def __len__(self) -> int:
         return len(self.bytes)
@@ -586,7 +587,8 @@ class Decoder:
         return Records(exporter, version, domain, v6, nbytes, npackets, _int_column(arr, "proto", n),
                        _int_column(arr, "sport", n), _int_column(arr, "dport", n),
                        _int_column(arr, "inif", n), _int_column(arr, "outif", n), src, dst, rbytes, rpackets,
-                       _int_column(arr, "direction", n) if "direction" in names else None)
+                       _int_column(arr, "direction", n) if "direction" in names else None,
+                       _int_column(arr, "flows", n) if "flows" in names else None)
 
     def _rates(self, template: Template, arr: np.ndarray, rate: float, n: int) -> np.ndarray | None:
         """Per-record sampling rates when the records carry their own (or a sampler ID)."""

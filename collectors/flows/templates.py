@@ -27,6 +27,7 @@ IE_SAMPLING_INTERVAL, IE_SAMPLER_ID, IE_SAMPLER_RANDOM = 34, 48, 50
 IE_TOTAL_BYTES, IE_TOTAL_PACKETS = 85, 86
 IE_SELECTOR_ID, IE_SAMPLING_PKT_INTERVAL, IE_SAMPLING_PKT_SPACE = 302, 305, 306
 
+IE_FLOWS = 3  # v9 FLOWS, IPFIX deltaFlowCount: flows aggregated into the record (nfdump's aggr_flows)
 IE_FLOW_DIRECTION = 61
 REVERSE_PEN = 29305  # RFC 5103: reverse information elements are the forward ones under this enterprise
 
@@ -46,6 +47,7 @@ COLUMNS: dict[str, tuple[tuple[int, int], ...]] = {
     "src6": ((0, IE_SRC6),),
     "dst6": ((0, IE_DST6),),
     "direction": ((0, IE_FLOW_DIRECTION),),
+    "flows": ((0, IE_FLOWS),),
     "rate": ((0, IE_SAMPLING_INTERVAL), (0, IE_SAMPLER_RANDOM)),
     "sampler": ((0, IE_SAMPLER_ID), (0, IE_SELECTOR_ID)),
 }
