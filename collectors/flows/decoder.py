@@ -5,6 +5,11 @@ Python (a few microseconds) and only *slices* the data sets, grouping them by te
 :meth:`Decoder.take` then joins each group and decodes it with one ``np.frombuffer`` over a
 structured dtype built per template, so the per-record work is done by numpy.
 
+Before any of that, a datagram must have a valid header, and its sender is admitted (and charged)
+as an exporter by :class:`~collectors.flows.exporters.ExporterTable`. Template parsing is linear in
+the datagram's bytes and stops at the first malformed record; at most ``MAX_TEMPLATE_RECORDS``
+template records are looked at per datagram.
+
 Nothing raised while decoding escapes: every malformed datagram is counted under a reason.
 """
 
