@@ -80,19 +80,23 @@ def exposition(e: FlowEngine) -> str:
 def test_junk_from_thousands_of_senders_does_not_lock_out_an_exporter(version: int, legit_export) -> None:
     """Issue 12, weak spot 1: six-byte junk, then valid headers with garbage, from 3,000 addresses."""
     exported, datagrams = legit_export[version]
-    e = FlowEngine(flow_settings(), SiteMap(SITES))
+    e = FlowEngine(flow_settings(exporters=ExporterPolicy(max_candidates=256)), SiteMap(SITES))
     junk = [(b"\x00\x09junk", spoofed(i)) for i in range(3000)]
     garbage = [(v9_message(flowset(0, b"\x01\x00\x00\x01\xff\xff"), seq=i), spoofed(i)) for i in range(3000)]
-    e.process(junk + garbage, now=1.0)
-    e.process([(d, LEGIT) for d in datagrams], now=1.0)
+    e.process(junk, now=1.0)
+    # the exporter starts in the middle of the flood: the candidate table turns over many times
+    # between its datagrams, and its first ones (templates) must survive that
+    mixed = garbage[:1000] + [item for i, d in enumerate(datagrams)
+                              for item in [(d, LEGIT), *garbage[1000 + i * 20:1000 + (i + 1) * 20]]]
+    e.process(mixed + garbage[1000 + len(datagrams) * 20:], now=1.0)
     assert decoded(e) == expected(datagrams)
     assert sum(e.stats()["records"].values()) == exported
     stats = e.stats()
     assert stats["exporters"] == [LEGIT]
     assert stats["refused"]["bad_header"] == 3000
     assert stats["candidates"] <= e.settings.exporters.max_candidates
-    # the exporter was a candidate too, before its first records decoded
-    assert stats["evicted"]["candidates_full"] == 3001 - e.settings.exporters.max_candidates
+    # every junk sender but the last 256 made room for a newer one; the exporter never did
+    assert stats["evicted"]["candidates_full"] == 3000 - e.settings.exporters.max_candidates
     assert stats["errors"]["truncated_header"] == 3000 and stats["errors"]["truncated_template"] == 3000
     text = exposition(e)  # a junk sender's address is never a label value
     assert "127.1." not in text and "127.2." not in text
@@ -184,7 +188,7 @@ def test_held_variable_length_data_is_replayed_a_datagram_at_a_time() -> None:
     assert e.stats()["waiting"][1] == 100 * 60_000
     variable = struct.pack("!HHHH", 400, 1, 82, 0xFFFF)
     e.process([(ipfix_message(flowset(2, variable)), "127.0.0.9")], now=1.0)
-    assert e.stats()["records"] == {("127.0.0.9", 10, 0): 60_000}  # one set's records, 1-byte each
+    assert e.decoder.table.get("127.0.0.9").records == {(10, 0): 60_000}  # one set's records, 1-byte each
     assert e.stats()["errors"]["template_missing"] == 99
     assert e.stats()["waiting"] == (0, 0)
 
@@ -205,7 +209,8 @@ def test_allow_list_refuses_other_senders_by_reason_only(legit_export) -> None:
 def test_idle_exporters_and_junk_only_candidates_are_evicted_with_their_state() -> None:
     policy = ExporterPolicy(idle_timeout=100, candidate_timeout=10)
     e = FlowEngine(flow_settings(exporters=policy), SiteMap(SITES))
-    e.process([(v9_message(flowset(0, template_record(256)), flowset(256, RECORD)), LEGIT),
+    e.process([(v9_message(flowset(0, template_record(256)), flowset(256, RECORD), seq=1), LEGIT),
+               (v9_message(flowset(256, RECORD), seq=2), LEGIT),
                (v9_message(flowset(0, template_record(256))), "127.0.0.2")], now=1.0)
     assert e.stats()["exporters"] == [LEGIT] and e.stats()["candidates"] == 1
     e.tick(now=20.0)
@@ -216,6 +221,18 @@ def test_idle_exporters_and_junk_only_candidates_are_evicted_with_their_state() 
     assert e.stats()["exporters"] == [] and e.stats()["evicted"]["idle"] == 1
     assert e.decoder.templates.templates == {} and e.decoder.sequences.streams == {}
     assert e.aggregator.snapshot()["interfaces"] == {}  # its series go with it
+
+
+def test_a_spoofed_sender_repeating_a_valid_datagram_stays_a_candidate() -> None:
+    """Records decode, but the sequence number never follows on: the address never becomes a label."""
+    e = FlowEngine(flow_settings())
+    valid = ipfix_message(flowset(2, template_record(256)), flowset(256, RECORD * 3), seq=7)
+    e.process([(valid, spoofed(i % 50)) for i in range(500)], now=1.0)
+    assert e.stats()["exporters"] == [] and e.stats()["candidates"] == 50
+    assert "127.1." not in exposition(e)
+    e.process([(ipfix_message(flowset(2, template_record(256)), flowset(256, RECORD), seq=i), LEGIT)
+               for i in range(2)], now=1.0)
+    assert e.stats()["exporters"] == [LEGIT]
 
 
 def test_cpu_budget_refuses_only_the_sender_that_spent_it() -> None:
@@ -235,14 +252,15 @@ def test_under_pressure_candidates_share_one_budget_and_exporters_go_first() -> 
     """When the decoder falls behind, thousands of senders cost together what one may cost."""
     e = FlowEngine(flow_settings(exporters=ExporterPolicy(cpu_per_second=0.05)))
     legit = v9_message(flowset(0, template_record(256)), flowset(256, RECORD))
-    e.process([(legit, LEGIT)], now=1.0)  # an exporter already
+    e.process([(legit, LEGIT), (v9_message(flowset(256, RECORD), seq=2), LEGIT)], now=1.0)
+    assert e.stats()["exporters"] == [LEGIT]  # an exporter already: two datagrams in sequence
     e.decoder.pressure = True
     variable = struct.pack("!HHHH", 400, 1, 82, 0xFFFF)
     hog = ipfix_message(flowset(2, variable), flowset(400, b"\x00" * 65_000))
     e.process([item for i in range(100) for item in ((hog, spoofed(i)), (legit, LEGIT))], now=1.0)
     assert e.stats()["refused"]["cpu_budget"] > 50  # most candidates found the shared budget spent
     assert e.stats()["exporters"][0] == LEGIT
-    assert decoded(e)["tcp"][2] == 101  # the exporter kept being decoded, within its own budget
+    assert decoded(e)["tcp"][2] == 102  # the exporter kept being decoded, within its own budget
 
 
 def test_observation_domains_per_exporter_are_bounded() -> None:

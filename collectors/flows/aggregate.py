@@ -82,11 +82,13 @@ class Aggregator:
         self._ported[list(_PORTED)] = True
         self.width = len(self.ports) + 1
         self.lock = threading.Lock()
-        self.interfaces: dict[tuple[str, int, str, str], Totals] = {}  # exporter, domain, interface, direction
+        # Per exporter (so that an evicted sender is forgotten at once): (domain, interface, direction)
+        # and (domain, flowDirection) -> totals.
+        self.interfaces: dict[str, dict[tuple[int, str, str], Totals]] = {}
         self.services: dict[tuple[int, int], Totals] = {}  # (protocol, port index) -> totals
         self.site_totals: dict[tuple[str, str, str], Totals] = {}
-        self.observed: dict[tuple[str, int, str], Totals] = {}  # exporter, domain, flowDirection
-        self._known_ifaces: dict[tuple[str, int], set[int]] = {}
+        self.observed: dict[str, dict[tuple[int, str], Totals]] = {}
+        self._known_ifaces: dict[str, dict[int, set[int]]] = {}
         self.talkers = TopTalkers(settings.top_n, settings.top_window, settings.top_tracked,
                                   time.monotonic() if now is None else now)
 
@@ -99,11 +101,8 @@ class Aggregator:
     def forget(self, exporter: str) -> None:
         """Drop the per-exporter series of an evicted exporter."""
         with self.lock:
-            for table in (self.interfaces, self.observed):
-                for key in [k for k in table if k[0] == exporter]:
-                    del table[key]
-            for key in [k for k in self._known_ifaces if k[0] == exporter]:
-                del self._known_ifaces[key]
+            for table in (self.interfaces, self.observed, self._known_ifaces):
+                table.pop(exporter, None)
 
     def add(self, rec: Records) -> None:
         n = len(rec)
@@ -154,10 +153,11 @@ class Aggregator:
                 for k, b, p, f in cells:
                     site, category = sites.labels[k]
                     _merge(self.site_totals, (site, category, direction), b, p, f)
+            cells = self.interfaces.setdefault(rec.exporter, {})
             for direction, items in (("in", if_in), ("out", if_out)):
                 for ifindex, b, p, f in items:
                     label = self._iface_label(rec.exporter, rec.domain, ifindex)
-                    _merge(self.interfaces, (rec.exporter, rec.domain, label, direction), b, p, f)
+                    _merge(cells, (rec.domain, label, direction), b, p, f)
             if rec.v6:
                 self.talkers.add6(src, nbytes)
             else:
@@ -184,8 +184,9 @@ class Aggregator:
                 p = p + np.bincount(observed[back], weights=halves[1][5], minlength=3)
             cells = [(k, b[k], p[k], f[k]) for k in np.flatnonzero(f).tolist()]
         with self.lock:
+            target = self.observed.setdefault(rec.exporter, {})
             for k, b, p, f in cells:
-                _merge(self.observed, (rec.exporter, rec.domain, OBSERVED.get(k, "other")), b, p, f)
+                _merge(target, (rec.domain, OBSERVED.get(k, "other")), b, p, f)
 
     @staticmethod
     def _iface_sums(ifaces: np.ndarray, nbytes: np.ndarray, npackets: np.ndarray, nflows: np.ndarray | None
@@ -196,7 +197,7 @@ class Aggregator:
         return _sums(ifaces, nbytes, npackets, nflows, 0)  # 32- or 64-bit ifIndex values: distinct keys only
 
     def _iface_label(self, exporter: str, domain: int, ifindex: int) -> str:
-        known = self._known_ifaces.setdefault((exporter, domain), set())
+        known = self._known_ifaces.setdefault(exporter, {}).setdefault(domain, set())
         if ifindex in known:
             return str(ifindex)
         if len(known) < self.settings.max_interfaces:
@@ -208,16 +209,18 @@ class Aggregator:
         with self.lock:
             self.talkers.roll(now)
 
-    def snapshot(self) -> dict[str, object]:
-        """A consistent copy for a scrape."""
+    def snapshot(self, exporters: set[str] | None = None) -> dict[str, object]:
+        """A consistent copy for a scrape; per-exporter series only of ``exporters`` when given."""
         with self.lock:
             return {
-                "interfaces": {k: list(v) for k, v in self.interfaces.items()},
+                "interfaces": {(e, *k): list(v) for e, cells in self.interfaces.items()
+                               if exporters is None or e in exporters for k, v in cells.items()},
                 "services": {(protocol_name(pr), self.port_label(i)): list(v)
                              for (pr, i), v in self.services.items()},
                 "protocols": self.protocol_totals(),
                 "sites": {k: list(v) for k, v in self.site_totals.items()},
-                "observed": {k: list(v) for k, v in self.observed.items()},
+                "observed": {(e, *k): list(v) for e, cells in self.observed.items()
+                             if exporters is None or e in exporters for k, v in cells.items()},
                 "talkers": list(self.talkers.published),
                 "window": self.talkers.window,
             }

@@ -45,6 +45,7 @@ MAX_FIELDS = 512  # fields per template; real templates have a few dozen
 _MAX_COST, _MAX_COST_PER_BYTE = 200e-6, 2e-6  # seconds charged at most for one datagram
 _VARIABLE_REPLAY = 65_536  # bytes of held variable-length data decoded when their template arrives
 _PADDING = 16  # zero bytes at the end of a template set shorter than this are padding
+PROMOTE_AFTER = 2  # datagrams in a row with records, in sequence, that make a candidate an exporter
 MAX_SAMPLERS = 1024  # sampler IDs per observation domain
 MAX_TEMPLATE_RECORDS = 256  # template records (and withdrawals) per datagram; real exporters send a few
 _U16 = struct.Struct("!H")
@@ -167,13 +168,14 @@ class Decoder:
         self.errors: Counter[str] = Counter()
         self.sampling: dict[DomainKey, float] = {}
         self.sampler_rates: dict[DomainKey, dict[int, float]] = {}
-        self.forgotten: list[str] = []  # evicted exporters whose aggregates are still to be dropped
+        self.forgotten: list[str] = []  # evicted senders whose aggregates are still to be dropped
         self._buckets: dict[tuple[Template, float], list] = {}
         self._v5: dict[tuple[str, int], Template] = {}
         self._shadows: dict[Template, Template] = {}
         # Under pressure (the decoder is behind), candidates share one CPU budget: many junk senders
         # together then cost no more than one exporter, and exporters whose records decode go first.
         self.pressure = False
+        self._in_sequence = True  # the datagram being decoded did not reset its sequence
         self._ratio = 1.0  # CPU time per wall time of the last batch
         self._charged: list[Exporter] = []  # exporters (and the candidates' budget) charged in this batch
         self._shared = Exporter("candidates", 0.0, policy.cpu_per_second, time.perf_counter())
@@ -200,6 +202,7 @@ class Decoder:
         if not table.has_budget(exporter, clock, ratio) or (
                 self.pressure and not exporter.proven and not table.has_budget(self._shared, clock, ratio)):
             return
+        self._in_sequence = True
         try:
             version = data[1]
             if version == 9:
@@ -222,8 +225,19 @@ class Decoder:
                 if not self._shared.charge:
                     self._charged.append(self._shared)
                 self._shared.charge += spent
-            if exporter.records:
-                table.promote(exporter)
+            self._vet(exporter)
+
+    def _vet(self, exporter: Exporter) -> None:
+        """After a candidate's datagram: promote it once ``PROMOTE_AFTER`` datagrams in a row decoded
+        records with sequence numbers that follow on."""
+        total = sum(exporter.records.values())
+        if not self._in_sequence:
+            exporter.good = 0
+        elif total > exporter.seen_records:
+            exporter.good += 1
+        exporter.seen_records = total
+        if exporter.good >= PROMOTE_AFTER:
+            self.table.promote(exporter)
 
     def settle(self, cpu: float, wall: float) -> None:
         """End of a batch: take its cost from the budgets, as CPU time. Each datagram's wall time
@@ -247,8 +261,7 @@ class Decoder:
             self.sampling.pop((address, version, domain), None)
             self.sampler_rates.pop((address, version, domain), None)
             self._v5.pop((address, domain), None)
-        if exporter.proven:
-            self.forgotten.append(address)
+        self.forgotten.append(address)  # its per-exporter aggregates go too
 
     def _count_loss(self, exporter: Exporter, domain: int, loss: Loss) -> None:
         if loss.flows:
@@ -257,6 +270,7 @@ class Decoder:
             exporter.lost_packets[domain] += loss.packets
         if loss.resets:
             exporter.sequence_resets[domain] += 1
+            self._in_sequence = False
 
     def _v5_packet(self, data: bytes, exporter: Exporter) -> None:
         _, count, _, _, _, seq, _, engine_id, sampling = _V5_HEADER.unpack_from(data, 0)

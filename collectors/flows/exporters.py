@@ -1,8 +1,9 @@
 """Exporters: who is admitted, what one may cost, and when it is forgotten.
 
 A sender is admitted only after a valid NetFlow/IPFIX header, and only from an allowed address
-when an allow-list is in force. It starts as a *candidate*; the first data record of it that
-decodes makes it an *exporter*. The two live in separate LRU tables, so any number of junk
+when an allow-list is in force. It starts as a *candidate*; two datagrams in a row whose records
+decode and whose sequence numbers follow on make it an *exporter* (a spoofed sender that repeats
+one datagram, or sends one, stays a candidate). The two live in separate LRU tables, so any number of junk
 senders (spoofed addresses cost an attacker nothing) only churn the candidate table and never
 displace a working exporter. Both tables forget what stays silent past its timeout.
 
@@ -26,6 +27,7 @@ EVICTED_REASONS = ("idle", "no_records", "candidates_full", "exporters_full", "t
 
 _ALLOW_CACHE = 65_536
 _BUCKET_SECONDS = 2.0
+_SCAN = 64  # candidates looked at for one to evict
 
 
 @dataclass(eq=False)
@@ -37,6 +39,8 @@ class Exporter:
     tokens: float
     stamp: float  # the clock of the last CPU-budget refill
     proven: bool = False
+    good: int = 0  # datagrams in a row whose records decoded and whose sequence numbers followed on
+    seen_records: int = 0
     charge: float = 0.0  # wall seconds spent in the current batch, not yet taken from ``tokens``
     domains: set[tuple[int, int]] = field(default_factory=set)  # (version, observation domain)
     packets: Counter[tuple[int, int]] = field(default_factory=Counter)
@@ -114,11 +118,21 @@ class ExporterTable:
                 return None
             else:
                 if len(self.candidates) >= self.policy.max_candidates:
-                    self._evict(self.candidates, next(iter(self.candidates)), "candidates_full")
+                    self._evict(self.candidates, self._least_promising(), "candidates_full")
                 exporter = Exporter(address, now, self.policy.cpu_per_second, clock)
                 self.candidates[address] = exporter
         exporter.last_seen = now
         return exporter
+
+    def _least_promising(self) -> str:
+        """The candidate to make room with: the least recently heard one that has not yet sent
+        records in sequence (among the oldest few), else the least recently heard."""
+        for i, (address, candidate) in enumerate(self.candidates.items()):
+            if not candidate.good:
+                return address
+            if i >= _SCAN:
+                break
+        return next(iter(self.candidates))
 
     def has_budget(self, exporter: Exporter, clock: float, ratio: float = 1.0) -> bool:
         """Refill the exporter's CPU budget (a token bucket of two seconds' worth) and check it.
@@ -142,7 +156,7 @@ class ExporterTable:
         return True
 
     def promote(self, exporter: Exporter) -> None:
-        """A data record of this candidate decoded: it is an exporter now."""
+        """This candidate is an exporter now."""
         if exporter.proven:
             return
         self.candidates.pop(exporter.address, None)
@@ -170,6 +184,10 @@ class ExporterTable:
         self.evicted[reason] += 1
         if self.on_evict is not None:
             self.on_evict(exporter)
+
+    def senders(self) -> list[Exporter]:
+        """Exporters and candidates."""
+        return [*self.exporters.values(), *self.candidates.values()]
 
     def get(self, address: str) -> Exporter | None:
         return self.exporters.get(address) or self.candidates.get(address)

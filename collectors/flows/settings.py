@@ -33,7 +33,7 @@ class ExporterPolicy(BaseModel):
     max_exporters: int = Field(default=1000, ge=1, le=100_000,
                                description="exporters kept (ones whose records decode); the least recently "
                                            "heard is evicted beyond this")
-    max_candidates: int = Field(default=256, ge=1, le=100_000,
+    max_candidates: int = Field(default=4096, ge=1, le=100_000,
                                 description="senders with a valid header but no decoded record yet")
     idle_timeout: float = Field(default=3600.0, gt=0, le=7 * 86400,
                                 description="seconds of silence before an exporter and its state are forgotten")

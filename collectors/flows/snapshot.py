@@ -61,8 +61,8 @@ class FlowSnapshot:
 
 
 def take_snapshot(engine: FlowEngine, receiver: Receiver | None = None) -> FlowSnapshot:
-    agg = engine.aggregator.snapshot()
     stats = engine.stats()
+    agg = engine.aggregator.snapshot(set(stats["exporters"]))  # a candidate's address is no label
     with engine.aggregator.lock:
         tables = list(engine.aggregator.talkers.tables)
     snap = FlowSnapshot(
