@@ -27,6 +27,11 @@ SITES = [("gasan-park", "park", SUBNETS[0]), ("siheung-market", "market", SUBNET
          ("gu-office", "government", SUBNETS[2]), ("gu-office", "government", SUBNETS[3])]
 
 
+# nfcapd's receive buffer where a test compares with it: large enough for a whole export sent at
+# once (see test_flows_nfdump.py); SO_RCVBUF is capped at twice net.core.rmem_max.
+NFCAPD_BUFFER = 16 << 20
+
+
 def need(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:

@@ -8,6 +8,7 @@ from collectors.flows.aggregate import protocol_name
 from collectors.flows.service import FlowService
 from collectors.flows.sites import SiteMap
 from tests.flows_fixtures import (
+    NFCAPD_BUFFER,
     SITES,
     Nfcapd,
     as_tuples,
@@ -33,9 +34,8 @@ from tests.flows_fixtures import (
 # sends its TCP flows last (their idle timeout is the longest), so the lost records were all TCP.
 # The drops are at the burst's tail, so nfdump's sequence check cannot see them (it reported no
 # sequence failure for v5 and v9). The same bytes sent slowly, or to nfcapd with `-B`, are all
-# stored. So nfcapd gets a large buffer, as a deployment that takes bursts configures it, and the
-# test proves that its socket dropped nothing before it compares totals.
-NFCAPD_BUFFER = 16 << 20
+# stored. So nfcapd gets a large buffer (NFCAPD_BUFFER), as a deployment that takes bursts
+# configures it, and each test proves that its socket dropped nothing before it compares totals.
 
 
 @pytest.fixture(scope="module")
@@ -124,10 +124,11 @@ def test_biflows_equal_nfdump(tmp_path) -> None:
 
     pcap = make_conversations(tmp_path / "conversations.pcap", count=3000)
     exported, datagrams = export_datagrams(pcap, 10, tmp_path, biflows=True)
-    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port())
+    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port(), buffer=NFCAPD_BUFFER)
     try:
         send_datagrams(datagrams, nfcapd.port)
         nfcapd.settle()
+        assert nfcapd.kernel_drops() == 0
     finally:
         nfcapd.stop()
     theirs = nfdump_records(nfcapd.directory)
@@ -299,10 +300,11 @@ def test_nfreplay_v9_biflows_equal_nfdump(tmp_path) -> None:
     direction travels in OUT_BYTES/OUT_PKTS (IE 23/24) and is counted as a biflow's reverse."""
     pcap = make_conversations(tmp_path / "conversations.pcap", count=2000, seed=8)
     exported, datagrams = export_datagrams(pcap, 10, tmp_path, biflows=True)
-    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port())
+    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port(), buffer=NFCAPD_BUFFER)
     try:
         send_datagrams(datagrams, nfcapd.port)
         nfcapd.settle()
+        assert nfcapd.kernel_drops() == 0
     finally:
         nfcapd.stop()
     theirs = nfdump_records(nfcapd.directory)

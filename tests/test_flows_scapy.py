@@ -16,6 +16,7 @@ from scapy.layers.netflow import NetflowDataflowsetV9, NetflowHeader, netflowv9_
 from collectors.flows.aggregate import protocol_name
 from collectors.flows.engine import FlowEngine
 from tests.flows_fixtures import (
+    NFCAPD_BUFFER,
     Nfcapd,
     as_tuples,
     export_datagrams,
@@ -74,7 +75,7 @@ def test_ipfix_scapy_fault_then_nfdump(exports: dict[int, list[bytes]], tmp_path
     with pytest.raises(AttributeError, match="template_fields"):
         scapy_totals(exports[10])
     # so the same bytes go to nfcapd, and nfdump is the yardstick.
-    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port())
+    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port(), buffer=NFCAPD_BUFFER)
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
             for datagram in exports[10]:

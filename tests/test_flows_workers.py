@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from collectors.flows.service import FlowService
 from collectors.flows.sites import SiteMap
 from tests.flows_fixtures import (
+    NFCAPD_BUFFER,
     SITES,
     Nfcapd,
     as_tuples,
@@ -29,7 +30,7 @@ def test_two_workers_equal_nfdump(version: int, tmp_path) -> None:
     exported, datagrams = export_datagrams(pcap, version, tmp_path)
     service = FlowService(settings=flow_settings(workers=2), sites=SiteMap(SITES))
     service.start_threads()
-    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port())
+    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port(), buffer=NFCAPD_BUFFER)
     try:
         for source in SOURCES:
             send_datagrams(datagrams, service.port, source)
@@ -38,6 +39,7 @@ def test_two_workers_equal_nfdump(version: int, tmp_path) -> None:
         wait_until(lambda: sum(service.snapshot().records.values()) >= expected and service.drained(),
                    timeout=60, what="both workers' records")
         nfcapd.settle()
+        assert nfcapd.kernel_drops() == 0
         assert service.pool is not None
         per_worker = service.pool.worker_snapshots()
         snap = service.snapshot()
