@@ -16,7 +16,7 @@ from ivr.config import DEFAULT_CONFIG, IvrConfig, load_config
 from ivr.controller import IvrController
 from ivr.events import EventStore
 from ivr.metrics import IvrCollector, IvrStats
-from ivr.render import RenderOptions
+from ivr.render import RenderOptions, secret_options
 from nms.secrets import SecretResolver
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,7 @@ class IvrService:
             get = self.secrets.get
 
             def render_options(cfg: IvrConfig) -> RenderOptions:
-                return RenderOptions(ami_secret=get(cfg.ami.secret),
-                                     phone_secrets={p.extension: get(p.secret) for p in cfg.sip.phones})
+                return RenderOptions(**secret_options(cfg, get))
         self.controller = IvrController(self.config, ami_secret=self.secrets.get(self.config.ami.secret),
                                         store=self.store, stats=self.stats, asterisk_etc=asterisk_etc,
                                         render_options=render_options)
