@@ -8,13 +8,13 @@ reconnect never counts an event twice.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from ivr import numbers
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS protection_events (
@@ -25,8 +25,8 @@ CREATE TABLE IF NOT EXISTS protection_events (
     department  TEXT NOT NULL,
     line        INTEGER NOT NULL,
     did         TEXT NOT NULL,
-    caller_hash TEXT NOT NULL,      -- HMAC-SHA256, hex; never the number itself
-    caller_mask TEXT NOT NULL,      -- e.g. 010****5678
+    caller_hash TEXT NOT NULL,      -- HMAC-SHA256 of the canonical number, hex; '' if withheld
+    caller_mask TEXT NOT NULL,      -- e.g. 010****5678; '' if withheld
     recording   TEXT,               -- file name relative to the recordings directory
     stored      REAL NOT NULL       -- when the controller stored it (host clock)
 );
@@ -48,15 +48,13 @@ class ProtectionEvent:
 
 
 def mask_number(number: str) -> str:
-    digits = "".join(c for c in number if c.isdigit() or c == "+")
-    if len(digits) <= 4:
-        return "*" * len(digits)
-    keep_head = 3 if len(digits) > 7 else 1
-    return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+    """The masked display form of a caller number as delivered (see :mod:`ivr.numbers`)."""
+    return numbers.mask_raw(number)
 
 
 def hash_number(key: bytes, number: str) -> str:
-    return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+    """The keyed hash of a caller number as delivered; the same caller in any notation is one key."""
+    return numbers.caller_key(key, numbers.normalise(number))
 
 
 class EventStore:
@@ -77,8 +75,9 @@ class EventStore:
 
     def add(self, ev: ProtectionEvent) -> bool:
         """Store one event; False if an event with that id was already stored."""
+        caller = numbers.normalise(ev.caller)
         row = (ev.event_id, ev.time, ev.kind, ev.seq, ev.department, ev.line, ev.did,
-               hash_number(self._key, ev.caller), mask_number(ev.caller), ev.recording or None, time.time())
+               numbers.caller_key(self._key, caller), numbers.mask(caller), ev.recording or None, time.time())
         with self._lock:
             cur = self._db.execute("INSERT OR IGNORE INTO protection_events VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
             return cur.rowcount == 1
