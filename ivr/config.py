@@ -101,6 +101,7 @@ class BusinessPeriod(TimeRange):
 class Holiday(_Strict):
     date: dt.date
     name: str = Field(min_length=1)
+    local: bool = Field(default=False, description="a local closure added by hand; an import never removes it")
 
 
 class Routes(_Strict):
@@ -116,7 +117,17 @@ class Hours(_Strict):
     business: list[BusinessPeriod] = Field(min_length=1)
     lunch: TimeRange | None = None
     holidays: list[Holiday] = Field(default_factory=list)
+    holidays_until: dt.date | None = Field(
+        default=None, description="the last date the holiday list covers (set by the import: 31 December "
+                                  "of its last year); default: the last holiday listed")
     routes: Routes = Routes()
+
+    @property
+    def holidays_last_date(self) -> dt.date | None:
+        last = max((h.date for h in self.holidays), default=None)
+        if self.holidays_until is None:
+            return last
+        return max(self.holidays_until, last) if last else self.holidays_until
 
 
 class CallLimit(_Strict):
