@@ -31,7 +31,33 @@ CREATE TABLE IF NOT EXISTS protection_events (
     stored      REAL NOT NULL       -- when the controller stored it (host clock)
 );
 CREATE INDEX IF NOT EXISTS protection_events_time ON protection_events(time);
+CREATE INDEX IF NOT EXISTS protection_events_caller ON protection_events(caller_hash, time);
+-- Legal holds: an event (and its recording) kept past retention until the hold expires or is released.
+CREATE TABLE IF NOT EXISTS legal_holds (
+    event_id    TEXT PRIMARY KEY,
+    recording   TEXT,               -- the event's recording when the hold was placed
+    reason      TEXT NOT NULL,
+    expires     REAL NOT NULL,      -- Unix seconds; the hold no longer applies from then
+    held_by     TEXT NOT NULL,
+    created     REAL NOT NULL,
+    released    REAL                -- set when released early (the row stays, as a record)
+);
 """
+MAX_HOLD_REASON = 500
+
+
+class HoldError(ValueError):
+    """A hold that cannot be placed (unknown event, no reason, expiry not in the future)."""
+
+
+@dataclass(frozen=True)
+class LegalHold:
+    event_id: str
+    recording: str | None
+    reason: str
+    expires: float
+    held_by: str
+    created: float
 
 
 @dataclass(frozen=True)
@@ -87,25 +113,94 @@ class EventStore:
             return self._db.execute("SELECT 1 FROM protection_events WHERE event_id=?", (event_id,)).fetchone() \
                 is not None
 
-    def events(self, since: float = 0.0, limit: int = 1000) -> list[dict]:
+    _COLUMNS = "event_id, time, kind, seq, department, line, did, caller_hash, caller_mask, recording"
+
+    def _rows(self, where: str, params: tuple, suffix: str = "") -> list[dict]:
         with self._lock:
-            cur = self._db.execute(
-                "SELECT event_id, time, kind, seq, department, line, did, caller_hash, caller_mask, recording "
-                "FROM protection_events WHERE time >= ? ORDER BY time, event_id LIMIT ?", (since, limit))
+            cur = self._db.execute(f"SELECT {self._COLUMNS} FROM protection_events WHERE {where} {suffix}", params)
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def events(self, since: float = 0.0, limit: int = 1000, until: float = float("inf"),
+               department: str | None = None) -> list[dict]:
+        """Events with ``since <= time < until`` (of one department if given), oldest first."""
+        where, params = "time >= ? AND time < ?", (since, until)
+        if department is not None:
+            where, params = where + " AND department = ?", (*params, department)
+        return self._rows(where, params, f"ORDER BY time, event_id LIMIT {int(limit)}")
+
+    def event(self, event_id: str) -> dict | None:
+        rows = self._rows("event_id = ?", (event_id,))
+        return rows[0] if rows else None
+
+    def events_by_id(self, event_ids: list[str]) -> list[dict]:
+        if not event_ids:
+            return []
+        return self._rows(f"event_id IN ({','.join('?' * len(event_ids))})", tuple(event_ids), "ORDER BY time")
+
+    def earlier_by_caller(self, caller_hash: str, before: float, window: float) -> int:
+        """How many events the same caller (keyed hash) had in the ``window`` seconds before ``before``.
+
+        A withheld caller has no hash and therefore no history.
+        """
+        if not caller_hash:
+            return 0
+        with self._lock:
+            return self._db.execute(
+                "SELECT count(*) FROM protection_events WHERE caller_hash = ? AND time < ? AND time >= ?",
+                (caller_hash, before, before - window)).fetchone()[0]
 
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM protection_events").fetchone()[0]
 
-    def purge(self, before: float) -> list[str]:
-        """Delete events older than ``before``; return their ids."""
+    def purge(self, before: float, now: float | None = None) -> list[str]:
+        """Delete events older than ``before`` that no hold active at ``now`` keeps; return their ids."""
+        now = time.time() if now is None else now
+        query = ("FROM protection_events WHERE time < ? AND event_id NOT IN "
+                 "(SELECT event_id FROM legal_holds WHERE released IS NULL AND expires > ?)")
         with self._lock:
-            ids = [r[0] for r in self._db.execute(
-                "SELECT event_id FROM protection_events WHERE time < ?", (before,)).fetchall()]
-            self._db.execute("DELETE FROM protection_events WHERE time < ?", (before,))
+            ids = [r[0] for r in self._db.execute(f"SELECT event_id {query}", (before, now)).fetchall()]
+            self._db.execute(f"DELETE {query}", (before, now))
             return ids
+
+    # --- legal holds ------------------------------------------------------------------------------
+
+    def hold(self, event_id: str, reason: str, expires: float, held_by: str, now: float | None = None) -> LegalHold:
+        """Keep an event and its recording past retention until ``expires`` (replaces an earlier hold)."""
+        now = time.time() if now is None else now
+        reason = " ".join(reason.split())
+        if not reason:
+            raise HoldError("a legal hold needs a reason")
+        if len(reason) > MAX_HOLD_REASON:
+            raise HoldError(f"the reason is longer than {MAX_HOLD_REASON} characters")
+        if expires <= now:
+            raise HoldError("the hold's expiry must be in the future")
+        with self._lock:
+            row = self._db.execute("SELECT recording FROM protection_events WHERE event_id=?", (event_id,)).fetchone()
+            if row is None:
+                raise HoldError(f"no protection event {event_id!r}")
+            hold = LegalHold(event_id, row[0], reason, expires, held_by, now)
+            self._db.execute("INSERT OR REPLACE INTO legal_holds VALUES (?,?,?,?,?,?,NULL)",
+                             (hold.event_id, hold.recording, hold.reason, hold.expires, hold.held_by, hold.created))
+        return hold
+
+    def release(self, event_id: str, now: float | None = None) -> bool:
+        """End a hold early; False if there was no active hold."""
+        now = time.time() if now is None else now
+        with self._lock:
+            cur = self._db.execute("UPDATE legal_holds SET released=? WHERE event_id=? AND released IS NULL "
+                                   "AND expires > ?", (now, event_id, now))
+            return cur.rowcount == 1
+
+    def holds(self, now: float | None = None) -> list[LegalHold]:
+        """Holds in force at ``now``, soonest expiry first."""
+        now = time.time() if now is None else now
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT event_id, recording, reason, expires, held_by, created FROM legal_holds "
+                "WHERE released IS NULL AND expires > ? ORDER BY expires, event_id", (now,)).fetchall()
+        return [LegalHold(*r) for r in rows]
 
     def forget_recording(self, recording: str) -> None:
         with self._lock:
