@@ -86,8 +86,9 @@ def hash_number(key: bytes, number: str) -> str:
 class EventStore:
     """Thread-safe (one connection, one lock): the controller writes, the admin page reads."""
 
-    def __init__(self, path: Path | str, caller_key: bytes):
-        if not caller_key:
+    def __init__(self, path: Path | str, caller_key: bytes | None):
+        """``caller_key`` None: a store for reading and legal holds only (the admin page); it cannot add."""
+        if caller_key is not None and not caller_key:
             raise ValueError("the caller-hash key must not be empty")
         self.path = Path(path) if str(path) != ":memory:" else path
         if isinstance(self.path, Path):
@@ -101,6 +102,8 @@ class EventStore:
 
     def add(self, ev: ProtectionEvent) -> bool:
         """Store one event; False if an event with that id was already stored."""
+        if self._key is None:
+            raise RuntimeError("this event store was opened without the caller-hash key and cannot add events")
         caller = numbers.normalise(ev.caller)
         row = (ev.event_id, ev.time, ev.kind, ev.seq, ev.department, ev.line, ev.did,
                numbers.caller_key(self._key, caller), numbers.mask(caller), ev.recording or None, time.time())
