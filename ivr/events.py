@@ -47,7 +47,11 @@ MAX_HOLD_REASON = 500
 
 
 class HoldError(ValueError):
-    """A hold that cannot be placed (unknown event, no reason, expiry not in the future)."""
+    """A hold that cannot be placed; ``code``: no-reason, reason-too-long, expiry-past, unknown-event."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -174,15 +178,15 @@ class EventStore:
         now = time.time() if now is None else now
         reason = " ".join(reason.split())
         if not reason:
-            raise HoldError("a legal hold needs a reason")
+            raise HoldError("no-reason", "a legal hold needs a reason")
         if len(reason) > MAX_HOLD_REASON:
-            raise HoldError(f"the reason is longer than {MAX_HOLD_REASON} characters")
+            raise HoldError("reason-too-long", f"the reason is longer than {MAX_HOLD_REASON} characters")
         if expires <= now:
-            raise HoldError("the hold's expiry must be in the future")
+            raise HoldError("expiry-past", "the hold's expiry must be in the future")
         with self._lock:
             row = self._db.execute("SELECT recording FROM protection_events WHERE event_id=?", (event_id,)).fetchone()
             if row is None:
-                raise HoldError(f"no protection event {event_id!r}")
+                raise HoldError("unknown-event", f"no protection event {event_id!r}")
             hold = LegalHold(event_id, row[0], reason, expires, held_by, now)
             self._db.execute("INSERT OR REPLACE INTO legal_holds VALUES (?,?,?,?,?,?,NULL)",
                              (hold.event_id, hold.recording, hold.reason, hold.expires, hold.held_by, hold.created))

@@ -82,10 +82,10 @@ def hold(event_id: str):
                                       tzinfo=zoneinfo.ZoneInfo(config.hours.timezone)).timestamp()
         placed = event_store().hold(event_id, reason, expires, g.user.name)
     except (ValueError, HoldError) as exc:
-        detail = str(exc) if isinstance(exc, HoldError) else "YYYY-MM-DD"
+        code = exc.code if isinstance(exc, HoldError) else "bad-date"
         ws.audit.record(user=g.user.name, address=address(), action="ivr.hold", target=event_id,
-                        summary=f"legal hold on {event_id}", result="refused", applied=False, detail=detail)
-        flash(translate_current("hold_bad", detail=detail), "error")
+                        summary=f"legal hold on {event_id}", result="refused", applied=False, detail=str(exc))
+        flash(translate_current("hold_bad", detail=translate_current(f"hold_err_{code}")), "error")
         return redirect(url_for("cases.event", event_id=event_id), 303)
     ws.audit.record(user=g.user.name, address=address(), action="ivr.hold", target=event_id,
                     summary=f"legal hold on {event_id} until {until}: {placed.reason}", result="applied",

@@ -35,8 +35,13 @@ def live_drafts(config: IvrConfig) -> dict[str, Draft]:
 
 def previous_texts(config: IvrConfig) -> dict[str, str]:
     """For each announcement, the text it had before its current one (searching back through the history)."""
+    return {key: text for key, (text, _version) in _previous(config).items()}
+
+
+def _previous(config: IvrConfig) -> dict[str, tuple[str, str]]:
+    """For each announcement, its previous text and the newest version that had it."""
     store = state().ws.file("ivr").store
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, str]] = {}
     pending = set(config.announcements)
     for entry in list(reversed(store.history()))[:HISTORY_DEPTH]:
         if not pending:
@@ -48,7 +53,7 @@ def previous_texts(config: IvrConfig) -> dict[str, str]:
         for key in list(pending):
             text = old.get(key)
             if isinstance(text, str) and text != config.announcements[key]:
-                out[key] = text
+                out[key] = (text, entry.version)
                 pending.discard(key)
     return out
 
@@ -114,14 +119,19 @@ def draft_discard(key: str):
 @bp.post("/announcements/<key>/previous")
 @requires(Role.OPERATOR)
 def previous(key: str):
-    """Publish the announcement's previous text again; its audio is the TTS made for that text before."""
+    """Publish the announcement's previous text again, with the very audio it had then."""
     from nms.admin.views import phone
 
+    ws = state().ws
     config = _config_with(key)
-    text = previous_texts(config).get(key)
-    if text is None:
+    found = _previous(config).get(key)
+    if found is None:
         flash(translate_current("ann_previous_none"), "error")
         return redirect(url_for("phone.announcements", _anchor=f"a-{key}"), 303)
+    text, version = found
+    sha = ws.audio.audio_of_version(version, key)
+    if sha is not None:
+        ws.audio.bind_text_audio(text, config.language, sha)
 
     def edit(doc: Any) -> None:
         doc["announcements"][key] = yamledit.safe(text)
