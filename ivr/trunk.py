@@ -5,10 +5,12 @@ and ``PeerStatus`` for the qualify result). Events are missed while the controll
 round trip time changes without an event, so the state is also read back with
 ``PJSIPShowRegistrationsOutbound`` and ``PJSIPShowEndpoint`` after every (re)connect and periodically.
 
-AMI privileges this needs (Asterisk 22, ``manager show command``): the events come with read class
-``system``; ``PJSIPShowRegistrationsOutbound`` needs write class ``reporting`` (or ``system``);
-``PJSIPShowEndpoint`` needs write class ``system``. Without ``system`` the periodic read of the round
-trip time fails: that is logged once, and the events alone keep registered/reachable current.
+AMI privileges (Asterisk 22, checked against a real instance): the events come with read class
+``system``; ``PJSIPShowRegistrationsOutbound`` and ``DeviceStateList`` need write class ``reporting``;
+``PJSIPShowEndpoint`` (the contact's status with its current round trip) needs write class ``system``.
+With ``reporting`` only, reachability is read back from the endpoint's device state (UNAVAILABLE when
+the carrier does not answer OPTIONS) and the round trip time is the one Asterisk reported with the last
+change of status; this is logged once.
 
 Asterisk's registration status "Rejected" means either that the carrier refused our credentials or
 that the REGISTER went unanswered; it counts as refused credentials only while the carrier answers
@@ -83,6 +85,7 @@ class TrunkMonitor:
         self._trunk: Trunk | None = None
         self._state = _State()
         self._endpoint_denied = False
+        self._read_error = False
         self.configure(trunk)
 
     @property
@@ -153,24 +156,48 @@ class TrunkMonitor:
                 regs = await conn.event_list({"Action": "PJSIPShowRegistrationsOutbound"},
                                              "OutboundRegistrationDetail")
             except AmiError as exc:
-                log.warning("trunk %s: cannot read the registration state: %s", t.name, exc)
+                self._read_failed("the registration state", exc)
+                return
             else:
                 # Only the status is kept: these events also carry the auth section, password included.
                 status = next((r.get("Status") for r in regs if r.get("ObjectName") == t.registration_section), None)
                 self._state.registration_status(status or None, new_attempt=False)
-        try:
-            details = await conn.event_list({"Action": "PJSIPShowEndpoint", "Endpoint": t.name},
-                                            "ContactStatusDetail")
-        except AmiError as exc:
-            if not self._endpoint_denied:
-                log.warning("trunk %s: cannot read the qualify result (%s); following events only", t.name, exc)
-            self._endpoint_denied = True
-        else:
-            self._endpoint_denied = False
-            contact = next((d for d in details if d.get("AOR") == t.name), None)
-            if contact is not None:
-                self._contact(contact.get("Status", ""), contact.get("RoundtripUsec"))
+        if not self._endpoint_denied:
+            try:
+                details = await conn.event_list({"Action": "PJSIPShowEndpoint", "Endpoint": t.name},
+                                                "ContactStatusDetail")
+            except AmiError as exc:
+                if "permission denied" not in str(exc).lower():
+                    self._read_failed("the qualify result", exc)
+                    return
+                log.warning("trunk %s: the AMI account may not read PJSIPShowEndpoint (write class 'system'); "
+                            "reachability comes from the device state, the round trip time only with each "
+                            "change of status", t.name)
+                self._endpoint_denied = True
+            else:
+                contact = next((d for d in details if d.get("AOR") == t.name), None)
+                if contact is not None:
+                    self._contact(contact.get("Status", ""), contact.get("RoundtripUsec"))
+        if self._endpoint_denied and t.qualify_frequency:
+            try:
+                states = await conn.event_list({"Action": "DeviceStateList"}, "DeviceStateChange")
+            except AmiError as exc:
+                self._read_failed("the device state", exc)
+                return
+            state = next((d.get("State", "") for d in states if d.get("Device") == f"PJSIP/{t.name}"), "")
+            if state:
+                self._state.reachable = state.upper() != "UNAVAILABLE"
+                if not self._state.reachable:
+                    self._state.rtt = None
+        self._read_error = False
         self._changed()
+
+    def _read_failed(self, what: str, exc: AmiError) -> None:
+        """A read-back failed (the events still keep the state current); said once until one succeeds."""
+        if not self._read_error:
+            log.warning("trunk %s: cannot read %s back from Asterisk: %s", self._trunk.name if self._trunk else "?",
+                        what, exc)
+        self._read_error = True
 
     # --- publishing -----------------------------------------------------------------------------
 

@@ -98,18 +98,19 @@ def write_config(directory: Path, data: dict, name: str = "ivr.yaml") -> Path:
 class IvrLab:
     """A running Asterisk with a rendered test configuration, its secrets and a lab AMI account."""
 
-    def __init__(self, config: IvrConfig, run_dir: Path, name: str, faketime: str | None = None):
+    def __init__(self, config: IvrConfig, run_dir: Path, name: str, faketime: str | None = None,
+                 extra_ami_users: tuple[AmiUser, ...] = ()):
         self.config = config
         self.run_dir = run_dir
         self.lab_secret = secrets.token_urlsafe(16)
         self.secrets_dir = run_dir / "secrets"
+        self.extra_ami_users = (AmiUser(LAB_USER, self.lab_secret, ("all",), ("all",)), *extra_ami_users)
         recdir = f"/nms/{name}/recordings"
         self.config = config.model_copy(update={
             "recordings": config.recordings.model_copy(update={"directory": Path(recdir)})})
         self.handle = lab.start_lab_asterisk(
             self.config, run_dir, name=name, faketime=faketime, secrets_dir=self.secrets_dir,
-            lab_extensions=STAFF_SIM,
-            extra_ami_users=(AmiUser(LAB_USER, self.lab_secret, ("all",), ("all",)),),
+            lab_extensions=STAFF_SIM, extra_ami_users=self.extra_ami_users,
         )
         self.config = self.config.model_copy(update={"recordings": self.config.recordings.model_copy(
             update={"host_directory": self.handle.recordings_dir})})
@@ -129,8 +130,7 @@ class IvrLab:
         """What a reload must render for this lab: same directories, lab account and staff simulators."""
         return RenderOptions(
             ami_secret=self.secret(config.ami.secret), directories=self.instance.directories(),
-            include_lab=True, verbose_log=True,
-            extra_ami_users=(AmiUser(LAB_USER, self.lab_secret, ("all",), ("all",)),))
+            include_lab=True, verbose_log=True, extra_ami_users=self.extra_ami_users)
 
     def service(self, config: IvrConfig | None = None) -> IvrService:
         """The IVR service under test, pointed at this lab (not started)."""
@@ -224,7 +224,7 @@ def ivr_lab_factory(asterisk_rootfs: Path, tmp_path: Path) -> Iterator[Callable[
     labs: list[IvrLab] = []
 
     def start(data: dict | None = None, *, faketime: str | None = None, name: str | None = None,
-              secrets: dict[str, str] | None = None) -> IvrLab:
+              secrets: dict[str, str] | None = None, extra_ami_users: tuple[AmiUser, ...] = ()) -> IvrLab:
         """``secrets``: {name: value} put in the lab's secrets directory (others are generated)."""
         name = name or instance_name()
         run_dir = tmp_path / name
@@ -236,7 +236,7 @@ def ivr_lab_factory(asterisk_rootfs: Path, tmp_path: Path) -> Iterator[Callable[
                 fd = os.open(secrets_dir / secret_name, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "w") as f:
                     f.write(value + "\n")
-        lab_ = IvrLab(load_config(path), run_dir, name, faketime=faketime)
+        lab_ = IvrLab(load_config(path), run_dir, name, faketime=faketime, extra_ami_users=extra_ami_users)
         labs.append(lab_)
         return lab_
 

@@ -149,6 +149,11 @@ def test_csv_export_reads_back_in_korean_with_masked_numbers(light_admin) -> Non
     both = list(csv.reader(io.StringIO(viewer.get("/phone/events.csv?from=2026-11-03&to=2026-11-03")
                                        .data.decode("utf-8-sig"))))
     assert [r[-1] for r in both[1:]] == ["b1", "a2"]
+    # A foreign caller's "+" must not start an Excel formula.
+    _add(store, "f1", "2026-11-05T10:00:00", "+1 212 555 0123", first)
+    foreign = list(csv.reader(io.StringIO(viewer.get("/phone/events.csv?from=2026-11-05&to=2026-11-05")
+                                          .data.decode("utf-8-sig"))))
+    assert foreign[1][5] == "'+12*****0123"
     for bad in ("from=2026-11-05&to=2026-11-01", "from=x&to=2026-11-01", "from=2024-01-01&to=2026-01-01"):
         resp = viewer.get(f"/phone/events.csv?{bad}")
         assert resp.status_code == 400 and "날짜 범위" in resp.text

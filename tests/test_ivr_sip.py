@@ -132,6 +132,9 @@ def test_sip_call_through_a_pjsip_trunk(ivr_lab_factory, carrier) -> None:
     assert carrier_sent >= WINDOW and abs(ivr_got - carrier_sent) <= SKEW, (carrier_sent, ivr_got, rtp)
     assert int(ivr_after["lp"]) == 0 and int(carrier_after["lp"]) == 0, rtp
 
+    # A trunk without registration: reachable (OPTIONS answered) with a round trip, no registration series.
+    trunk = service.stats.trunks["pstn"]
+    assert trunk.reachable is True and trunk.registered is None and trunk.rtt is not None and trunk.rtt > 0
     event = service.store.events()[0]
     assert event["kind"] == "warning" and event["caller_mask"] == "010****1357" and event["did"] == did
 

@@ -15,8 +15,9 @@ import time
 import pytest
 
 from ivr.ami_protocol import AmiConnection
-from ivr.metrics import IvrCollector
-from ivr.trunk import TrunkCase
+from ivr.metrics import IvrCollector, IvrStats
+from ivr.render import AmiUser
+from ivr.trunk import TrunkCase, TrunkMonitor
 from nms.exposition import generate_text
 from nms.lab import asterisk as lab_mod
 from tests import ivr_fixtures
@@ -59,12 +60,15 @@ def test_registration_auth_outage_and_wrong_password(ivr_lab_factory, carrier, c
         "registration": {"expiration": 60, "retry_interval": 5, "forbidden_retry_interval": 5},
     }
     # The credentials are secrets: ivr.yaml names them, the secrets directory holds them.
-    lab = ivr_lab_factory(data, secrets={"sip-trunk-username": USER, "sip-trunk-password": PASSWORD})
+    least = AmiUser("least", "least-privilege-secret", ("system",), ("reporting",))
+    lab = ivr_lab_factory(data, secrets={"sip-trunk-username": USER, "sip-trunk-password": PASSWORD},
+                          extra_ami_users=(least,))
     pjsip = (lab.instance.etc_dir / "pjsip.conf").read_text()
     assert "type = registration" in pjsip and f"client_uri = sip:{USER}@127.0.0.1" in pjsip
     assert PASSWORD not in (lab.run_dir / "ivr.yaml").read_text()
     did = lab.config.departments[0].dids[0]
     caplog.set_level(logging.INFO, logger="ivr.trunk")
+    reduced_logs: list[logging.LogRecord] = []  # the second monitor's, on the least-privilege account
 
     async def scenario() -> None:
         async with lab.client() as ivr, LabClient(
@@ -82,6 +86,17 @@ def test_registration_auth_outage_and_wrong_password(ivr_lab_factory, carrier, c
                 assert m["nms_ivr_trunk_registered"] == 1 and m["nms_ivr_trunk_reachable"] == 1, m
                 assert 0 < m["nms_ivr_trunk_rtt_seconds"] < 1, m
                 assert service.controller.trunk.case is TrunkCase.REGISTERED
+
+                # An account with write class 'reporting' only reads registration and reachability back.
+                reduced = IvrStats()
+                before = len(caplog.records)
+                async with LabClient(AmiConnection("127.0.0.1", ami_port, least.name, least.secret, 10.0)) as ro:
+                    monitor = TrunkMonitor(lab.config.sip.trunk, reduced)
+                    await monitor.refresh(ro.conn)
+                    assert monitor.case is TrunkCase.REGISTERED
+                    m = trunk_metrics(reduced)
+                    assert m["nms_ivr_trunk_registered"] == 1 and m["nms_ivr_trunk_reachable"] == 1, m
+                reduced_logs.extend(caplog.records[before:])
 
                 # A call from the carrier reaches the IVR through the registered contact.
                 await pstn.conn.ok({"Action": "Originate", "Channel": f"PJSIP/{did}@{USER}",
@@ -124,7 +139,8 @@ def test_registration_auth_outage_and_wrong_password(ivr_lab_factory, carrier, c
 
     run(scenario(), timeout=240)
 
-    messages = [r.getMessage() for r in caplog.records if r.name == "ivr.trunk"]
+    assert sum("may not read PJSIPShowEndpoint" in r.getMessage() for r in reduced_logs) == 1
+    messages = [r.getMessage() for r in caplog.records if r.name == "ivr.trunk" and r not in reduced_logs]
     text = "\n".join(messages)
     assert "registered with the carrier" in text, text
     assert "is unreachable" in text, text

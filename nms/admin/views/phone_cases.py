@@ -119,6 +119,13 @@ def _day(value: str) -> dt.date | None:
         return None
 
 
+def _cell(value: object) -> str:
+    """A CSV cell Excel shows as text: a leading = + - @ (a foreign number's +, a department named
+    "=HYPERLINK(...)") would otherwise start a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @bp.get("/events.csv")
 def export():
     """Events of a date range (inclusive, local days) and optionally one department, as CSV for Excel.
@@ -144,8 +151,8 @@ def export():
                   _("csv_event")])
     for e in rows:
         when = dt.datetime.fromtimestamp(e["time"], tz).strftime("%Y-%m-%d %H:%M:%S")
-        out.writerow([when, names.get(e["department"], e["department"]), kind_label(e), e["line"], e["did"],
-                      e["caller_mask"] or _("event_withheld"), e["event_id"]])
+        out.writerow([_cell(v) for v in (when, names.get(e["department"], e["department"]), kind_label(e), e["line"],
+                                         e["did"], e["caller_mask"] or _("event_withheld"), e["event_id"])])
     state().ws.audit.record(user=g.user.name, address=address(), action="ivr.export", target=dept or "all",
                             summary=f"exported {len(rows)} protection events {start}..{end}", result="done")
     name = f"protection-events-{start}-{end}{'-' + dept if dept else ''}.csv"
