@@ -190,30 +190,26 @@ def test_draft_listen_publish_play_and_back_in_chromium(admin_stack: AdminStack,
     # A test call: Asterisk plays exactly the regenerated audio.
     assert _call_and_capture(stack, did) == [regenerated]
 
+    def confirm_and_hear(button: str, text: str, audio: str) -> None:
+        """Click, confirm; then the file and the live configuration have ``text``, and a call plays ``audio``."""
+        wait.until(ec.element_to_be_clickable((By.ID, button))).click()
+        wait.until(ec.alert_is_present()).accept()
+        flash = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
+        assert "ok" in flash.get_attribute("class").split(), flash.text
+        assert stack.config().announcements["staff-protection"] == text
+        assert stack.ivr.controller.config.announcements["staff-protection"] == text
+        assert _sha(prompt) == audio
+        assert _call_and_capture(stack, did) == [audio]
+
     # One click back to the previous text: the original text and its very audio return.
     browser.get(stack.url + "/phone/")
-    wait.until(ec.element_to_be_clickable((By.ID, "previous-staff-protection"))).click()
-    wait.until(ec.alert_is_present()).accept()
-    flash = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
-    assert "ok" in flash.get_attribute("class").split(), flash.text
-    assert stack.config().announcements["staff-protection"] == original_text
-    assert stack.ivr.controller.config.announcements["staff-protection"] == original_text
-    assert _sha(prompt) == original
-    assert _call_and_capture(stack, did) == [original]
+    confirm_and_hear("previous-staff-protection", original_text, original)
 
     # Roll back to the published version: the page says in words what changes; text and audio return.
     browser.get(f"{stack.url}/history/ivr/{published_version}")
     words = wait.until(ec.presence_of_element_located((By.ID, "rollback-words"))).text
     assert "직원 보호 안내 문구 변경" in words and NEW_TEXT[:10] in words, words
-    button = wait.until(ec.element_to_be_clickable((By.ID, "rollback")))
-    button.click()
-    wait.until(ec.alert_is_present()).accept()
-    flash = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
-    assert "ok" in flash.get_attribute("class").split(), flash.text
-    assert stack.config().announcements["staff-protection"] == NEW_TEXT
-    assert stack.ivr.controller.config.announcements["staff-protection"] == NEW_TEXT
-    assert _sha(prompt) == regenerated
-    assert _call_and_capture(stack, did) == [regenerated]
+    confirm_and_hear("rollback", NEW_TEXT, regenerated)
 
     # The audit log tells who did what, with the diff and the result.
     browser.get(stack.url + "/history/audit")

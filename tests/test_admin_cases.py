@@ -182,6 +182,7 @@ def test_holiday_import_is_approved_as_a_diff(light_admin) -> None:
     resp = op.post("/phone/holidays/add", data={"csrf_token": csrf_of(page), "date": "2027-11-02",
                                                 "name": "구청 개청기념일 휴무"}, follow_redirects=True)
     assert resp.status_code == 200
+    assert 'id="holidays-ending"' in page  # the shipped test list has no holidays: nothing is covered
     preview = op.get("/phone/holidays/import?years=2027").text
     expected = korean_public_holidays([2027])
     assert all(h.date.isoformat() in preview for h in expected) and 'id="hol-added"' in preview
@@ -198,6 +199,9 @@ def test_holiday_import_is_approved_as_a_diff(light_admin) -> None:
     assert all(h.date.isoformat() in dates for h in expected)
     assert dates["2027-11-02"].get("local") is True  # the local closure survived the import
     assert str(hours["holidays_until"]) == "2027-12-31"
+    page = op.get("/phone/hours").text
+    ending = dt.date(2027, 12, 31) < dt.date.today() + dt.timedelta(days=60)
+    assert ('id="holidays-ending"' in page) == ending and "2027-12-31" in page
     assert any(e.action == "ivr.holiday.import" for e in light.ws.audit.entries())
     again = op.get("/phone/holidays/import?years=2027").text
     assert 'id="hol-no-change"' in again and 'id="hol-approve"' not in again

@@ -190,9 +190,12 @@ def _rows_from_form(form: Any) -> list[dict[str, Any]]:
 @bp.get("/hours")
 def hours(errors: dict | None = None, rows: list | None = None, form: Any = None, code: int = 200):
     config, version = _config()
+    last = config.hours.holidays_last_date
+    today = dt.datetime.now(zoneinfo.ZoneInfo(config.hours.timezone)).date()
     return render_template("hours.html", config=config, version=version, days=DAYS,
                            rows=rows if rows is not None else _hours_rows(config), errors=errors or {},
-                           form=form, departments=config.departments, hangup=HANGUP), code
+                           form=form, departments=config.departments, hangup=HANGUP,
+                           holidays_ending=last is None or last < today + dt.timedelta(days=60)), code
 
 
 @bp.post("/hours")
