@@ -175,3 +175,44 @@ def test_a_password_pjsip_conf_cannot_hold_is_refused(bad: str) -> None:
         render_files(config, RenderOptions(ami_secret="a"))
     with pytest.raises(ValueError, match="not a valid SIP user name"):
         render_files(config, RenderOptions(ami_secret="a", trunk_credentials=TrunkCredentials("a b@c", "pw")))
+
+
+def test_rendered_trunk_sections_and_no_secret_in_the_config_id() -> None:
+    from ivr.config import IvrConfig
+    from ivr.render import RenderOptions, TrunkCredentials, config_id, render_files
+
+    data = config_data(ports=(5038, 5070))
+    data["sip"]["trunk"] = {"name": "pstn", "host": "127.0.0.1", "port": 5080, "qualify_frequency": 20,
+                            "registration": {"domain": "ims.carrier.example", "expiration": 600}}
+    config = IvrConfig.model_validate(data)
+    pjsip = render_files(config, RenderOptions(ami_secret="a", trunk_credentials=TrunkCredentials(USER, PASSWORD)))[
+        "pjsip.conf"]
+    for line in ("[pstn-auth]", f"username = {USER}", f"password = {PASSWORD}", "[pstn-reg]", "type = registration",
+                 "server_uri = sip:ims.carrier.example:5080", f"client_uri = sip:{USER}@ims.carrier.example",
+                 "outbound_proxy = sip:127.0.0.1:5080\\;lr", "expiration = 600", "qualify_frequency = 20",
+                 "outbound_auth = pstn-auth", "match = 127.0.0.1", "auth_rejection_permanent = no"):
+        assert line in pjsip.splitlines(), line
+    assert PASSWORD not in config_id(config) and PASSWORD not in config.model_dump_json()
+
+
+def test_events_of_other_trunks_and_endpoints_change_nothing() -> None:
+    from ivr.config import Trunk, TrunkRegistration
+
+    stats = IvrStats()
+    monitor = TrunkMonitor(Trunk(name="pstn", host="127.0.0.1", port=5080, registration=TrunkRegistration()), stats)
+    for msg in (
+        {"Event": "Registry", "ChannelType": "PJSIP", "Domain": "sip:10.0.0.9:5080", "Status": "Registered"},
+        {"Event": "Registry", "ChannelType": "IAX2", "Domain": "sip:127.0.0.1:5080", "Status": "Registered"},
+        {"Event": "ContactStatus", "EndpointName": "2301", "AOR": "2301", "ContactStatus": "Unreachable"},
+        {"Event": "PeerStatus", "Peer": "PJSIP/2301", "PeerStatus": "Unreachable"},
+        {"Event": "ContactStatus", "EndpointName": "pstn", "AOR": "pstn", "ContactStatus": "Bogus",
+         "RoundtripUsec": "x"},
+    ):
+        monitor.on_event(msg)
+    assert monitor.case is TrunkCase.UNKNOWN and trunk_metrics(stats) == {}
+    monitor.on_event({"Event": "ContactStatus", "EndpointName": "pstn", "AOR": "pstn", "ContactStatus": "Reachable",
+                      "RoundtripUsec": "not-a-number"})
+    assert trunk_metrics(stats) == {"nms_ivr_trunk_reachable": 1.0}
+    monitor.on_event({"Event": "Registry", "ChannelType": "PJSIP", "Domain": "sip:127.0.0.1:5080",
+                      "Status": "Registered"})
+    assert monitor.case is TrunkCase.REGISTERED
