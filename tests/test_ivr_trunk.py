@@ -18,8 +18,8 @@ from ivr.ami_protocol import AmiConnection
 from ivr.metrics import IvrCollector, IvrStats
 from ivr.render import AmiUser
 from ivr.trunk import TrunkCase, TrunkMonitor
+from lab import asterisk as lab_mod
 from nms.exposition import generate_text
-from nms.lab import asterisk as lab_mod
 from tests import ivr_fixtures
 from tests.ivr_fixtures import LabClient, config_data, run, write_carrier_config
 

@@ -22,7 +22,6 @@ from nms.admin.i18n import translate_current
 from nms.admin.status import midnight, read_events
 from nms.admin.users import Role
 from nms.admin.views import address, errors_by_field, report, requires, status_code
-from nms.admin.views import phone_publish as publishing
 from nms.admin.workspace import Workspace
 
 bp = Blueprint("phone", __name__, url_prefix="/phone")
@@ -84,8 +83,7 @@ def announcements(errors: dict | None = None, form: dict | None = None, code: in
     ws = _ws()
     ws.audio.adopt(config, version)
     return render_template("announcements.html", config=config, version=version, keys=_announcement_keys(config),
-                           audio=ws.audio.info(config), errors=errors or {}, form=form or {},
-                           drafts=publishing.live_drafts(config), previous=publishing.previous_texts(config)), code
+                           audio=ws.audio.info(config), errors=errors or {}, form=form or {}), code
 
 
 @bp.post("/announcements/<key>")

@@ -24,6 +24,12 @@ bp = Blueprint("publish", __name__, url_prefix="/phone")
 HISTORY_DEPTH = 50  # versions searched for an announcement's previous text
 
 
+@bp.app_context_processor
+def _announcement_helpers() -> dict[str, Any]:
+    """For the announcements page (a view of the phone blueprint): its drafts and previous texts."""
+    return {"announcement_drafts": live_drafts, "previous_texts": previous_texts}
+
+
 def drafts() -> DraftStore:
     return DraftStore(state().ws.audio.directory / "drafts.json")
 
