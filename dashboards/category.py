@@ -35,7 +35,7 @@ def dashboard() -> Dashboard:
         _per_site(f"sum by (site) (nms_site_devices{{{_CAT}}})"),
         _per_site(f"sum by (site) (nms_site_ap_clients{{{_CAT}}})"),
         _per_site(f"sum by (site) (rate(nms_site_in_octets_total{{{_CAT}}}[{WINDOW}]) * 8)"),
-    ], width=24, height=10, unit="short", decimals=0, transformations=[
+    ], width=24, height=10, unit="short", transformations=[
         {"id": "joinByField", "options": {"byField": "site", "mode": "outer"}},
         {"id": "organize", "options": {
             "excludeByName": {"Time": True, "Time 1": True, "Time 2": True, "Time 3": True, "Time 4": True},

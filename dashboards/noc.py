@@ -84,7 +84,7 @@ def dashboard() -> Dashboard:
         Panel("SNMP 마지막 주기 경과 · Since the last SNMP cycle", "stat",
               [Target("max by (class) (time() - nms_snmp_last_cycle_timestamp_seconds)", "{{class}}",
                       instant=True)],
-              width=6, height=4, unit="s", decimals=0, thresholds=[(None, "green"), (120, "yellow"), (600, "red")],
+              width=6, height=4, unit="s", thresholds=[(None, "green"), (120, "yellow"), (600, "red")],
               description="Seconds since each device class last completed a polling cycle."),
         Panel("서비스 수집 · Service scraped", "stat", [Target('up{job=~"nms.*"}', "{{instance}}", instant=True)],
               width=4, height=4, unit="none", mappings=_UP_DOWN, thresholds=[(None, "red"), (1, "green")],

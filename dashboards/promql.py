@@ -74,8 +74,8 @@ def with_site_name(expr: str) -> str:
 
 
 def down_since(selector: str = "") -> str:
-    """Seconds since each down device last answered (devices that never answered are left out)."""
-    return (f"(time() - max by (device, site) (nms_device_last_up_timestamp_seconds{{{selector}}})) "
+    """Seconds each down device has been down (since its first failed poll after it last answered)."""
+    return (f"(time() - max by (device, site) (nms_device_down_since_timestamp_seconds{{{selector}}})) "
             f"and on (device) (max by (device) (nms_device_up{{{selector}}}) == 0)")
 
 

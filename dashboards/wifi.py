@@ -77,7 +77,7 @@ def dashboard() -> Dashboard:
         Target(f"sum by (site) (nms_site_ap_clients{{{_CAT}}})", instant=True, table=True),
         Target(_ap_bits("in", "site"), instant=True, table=True),
         Target(f"max by (site, name, category, installed) (nms_site_info{{{_CAT}}})", instant=True, table=True),
-    ], width=24, height=10, unit="short", decimals=0, overrides=[
+    ], width=24, height=10, unit="short", overrides=[
         panels.column_link("site", drill.to_site()), _column_unit("다운로드 (bit/s)", "bps", 1),
         {"matcher": {"id": "byName", "options": "동작 AP"},
          "properties": [{"id": "custom.cellOptions", "value": {"type": "color-text"}},

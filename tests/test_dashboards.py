@@ -34,7 +34,7 @@ REQUIRED = {
                      "nms_ips_events_detected_total", "nms_flow_top_talker_bytes", "nms_ivr_lines_in_use",
                      "nms_ivr_lines", "nms_ivr_protection_events_today", "nms_snmp_last_cycle_timestamp_seconds",
                      "nms_flow_records_total", "nms_config_last_reload_successful",
-                     "nms_device_last_up_timestamp_seconds", "nms_site_info", 'ALERTS{alertstate="firing"'],
+                     "nms_device_down_since_timestamp_seconds", "nms_site_info", 'ALERTS{alertstate="firing"'],
     "nms-category.json": ["nms_site_info", "nms_site_devices_up", "nms_site_in_octets_total", "ALERTS"],
     "nms-site.json": ['site="$site"', "nms_device_info", "nms_device_up", "nms_ap_clients", "ifHCInOctets"],
     "nms-device.json": ['device="$device"', "ifHCInOctets", "ifHCInUcastPkts", "ifHCOutUcastPkts", "ifInErrors",
@@ -304,7 +304,7 @@ def test_every_level_links_to_the_next() -> None:
             assert drill.OVERVIEW in targets or drill.SITE in targets, uid
     noc = by_uid[drill.OVERVIEW]
     down = next(p for p in noc["panels"] if p["title"].startswith("장애 장비 목록"))
-    assert "nms_site_info" in down["targets"][0]["expr"] and "nms_device_last_up_timestamp_seconds" in \
+    assert "nms_site_info" in down["targets"][0]["expr"] and "nms_device_down_since_timestamp_seconds" in \
         down["targets"][0]["expr"]
     assert {o["matcher"]["options"] for o in down["fieldConfig"]["overrides"]} >= {"device", "site"}
 
