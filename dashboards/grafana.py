@@ -126,7 +126,8 @@ def resolve_variables(prom: PrometheusApi, dashboard: dict[str, Any], start: flo
             values[var["name"]] = options[0][1]
         else:
             raise LookupError(f"{dashboard['uid']}: variable {var['name']} has no value")
-        texts[var["name"]] = next((t for t, v in options if v == values[var["name"]]), values[var["name"]])
+        texts[var["name"]] = "All" if var.get("includeAll") and var["name"] not in (chosen or {}) else next(
+            (t for t, v in options if v == values[var["name"]]), values[var["name"]])
     values.update({f"{name}:text": text for name, text in texts.items()})
     return values
 

@@ -24,6 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from dashboards.build import load_all
 from dashboards.grafana import (
@@ -153,9 +154,16 @@ def _negative(name: str, panel: dict[str, Any]) -> bool:
     return False
 
 
-def _timeseries(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
+def _time_axis(ax: Axes, span: tuple[float, float]) -> None:
+    """The dashboard's whole time range, so a young lab shows where its data begins."""
+    ax.set_xlim(*span)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: time.strftime("%H:%M", time.localtime(v))))
+
+
+def _timeseries(ax: Axes, panel: dict[str, Any], results: list[Result], span: tuple[float, float]) -> None:
     defaults = panel["fieldConfig"]["defaults"]
-    series = _series(results, panel)
+    # The busiest series first: with many ports, those are the ones worth a colour and a legend line.
+    series = sorted(_series(results, panel), key=lambda s: -max((abs(v) for _, v in s[1]), default=0))
     steps = (defaults.get("custom") or {}).get("lineInterpolation") == "stepAfter"
     bars = (defaults.get("custom") or {}).get("drawStyle") == "bars"
     for i, (name, points) in enumerate(series[:12]):
@@ -168,8 +176,10 @@ def _timeseries(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
         else:
             ax.plot(xs, ys, color=color, linewidth=1.2, label=name, drawstyle="steps-post" if steps else "default")
     unit, decimals = defaults.get("unit"), defaults.get("decimals")
+    if decimals == 0:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt(abs(v), unit, decimals)))
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: time.strftime("%H:%M", time.localtime(v))))
+    _time_axis(ax, span)
     ax.tick_params(colors=COLORS["text"], labelsize=6)
     ax.grid(color=COLORS["grid"], linewidth=0.5)
     for side in ax.spines.values():
@@ -186,7 +196,7 @@ def _values(results: list[Result], panel: dict[str, Any]) -> list[tuple[str, flo
     return [(name, points[-1][1]) for name, points in _series(results, panel) if points]
 
 
-def _stat(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
+def _stat(ax: Axes, panel: dict[str, Any], results: list[Result], span: tuple[float, float]) -> None:
     defaults = panel["fieldConfig"]["defaults"]
     values = _values(results, panel)
     if panel["options"].get("textMode") == "name":
@@ -201,11 +211,11 @@ def _stat(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
         fixed = defaults.get("color", {}).get("fixedColor")
         ax.text(x, 0.45, text, ha="center", va="center", fontsize=16 if n == 1 else 11, weight="bold",
                 color=_color(fixed or color or "green"))
-        if n > 1 or (name and not name.startswith("{") and not math.isnan(value)):
+        if n > 1:
             ax.text(x, 0.12, name[:28], ha="center", va="center", fontsize=6, color=COLORS["text"])
 
 
-def _gauge(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
+def _gauge(ax: Axes, panel: dict[str, Any], results: list[Result], span: tuple[float, float]) -> None:
     defaults = panel["fieldConfig"]["defaults"]
     series = dict(_values(results, panel))
     field = panel["options"].get("reduceOptions", {}).get("fields", "").strip("/")
@@ -227,7 +237,7 @@ def _gauge(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
             va="center", fontsize=15, weight="bold", color=color)
 
 
-def _bargauge(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
+def _bargauge(ax: Axes, panel: dict[str, Any], results: list[Result], span: tuple[float, float]) -> None:
     defaults = panel["fieldConfig"]["defaults"]
     values = _values(results, panel)[:10]
     if not values:
@@ -275,7 +285,7 @@ def _table_rows(panel: dict[str, Any], results: list[Result]) -> tuple[list[str]
     units = {o["matcher"]["options"]: {p["id"]: p["value"] for p in o["properties"]}
              for o in panel["fieldConfig"].get("overrides", []) if o["matcher"]["id"] == "byName"}
     out = []
-    for row in list(rows.values())[:14]:
+    for row in rows.values():
         cells = []
         for c in columns:
             value = row.get(c, "")
@@ -294,8 +304,13 @@ def _table_rows(panel: dict[str, Any], results: list[Result]) -> tuple[list[str]
     return [rename.get(c, c) for c in columns], out
 
 
-def _table(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
+def _table(ax: Axes, panel: dict[str, Any], results: list[Result], span: tuple[float, float]) -> None:
     header, rows = _table_rows(panel, results)
+    fits = max(1, int(panel["gridPos"]["h"] * 1.2) - 2)
+    if len(rows) > fits:
+        ax.text(1, 0, f"+{len(rows) - fits} more rows", transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=6, color=COLORS["text"])
+        rows = rows[:fits]
     ax.axis("off")
     if not rows:
         ax.text(0.5, 0.5, "No data", ha="center", va="center", color=COLORS["text"], fontsize=9)
@@ -307,10 +322,10 @@ def _table(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
         cell.set_edgecolor(COLORS["grid"])
         cell.set_facecolor(COLORS["page"] if r == 0 else COLORS["panel"])
         cell.get_text().set_color(COLORS["text"])
-        cell.set_height(0.085)
+        cell.set_height(min(0.12, 1 / (len(rows) + 1.5)))
 
 
-def _piechart(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
+def _piechart(ax: Axes, panel: dict[str, Any], results: list[Result], span: tuple[float, float]) -> None:
     values = [(n, v) for n, v in _values(results, panel) if v > 0]
     if not values:
         ax.text(0.5, 0.5, "No data", ha="center", va="center", color=COLORS["text"], fontsize=9)
@@ -320,7 +335,7 @@ def _piechart(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
            textprops={"fontsize": 6, "color": COLORS["text"]}, wedgeprops={"width": 0.45})
 
 
-def _state_timeline(ax: Axes, panel: dict[str, Any], results: list[Result]) -> None:
+def _state_timeline(ax: Axes, panel: dict[str, Any], results: list[Result], span: tuple[float, float]) -> None:
     defaults = panel["fieldConfig"]["defaults"]
     series = _series(results, panel)[:12]
     for i, (name, points) in enumerate(series):
@@ -329,7 +344,7 @@ def _state_timeline(ax: Axes, panel: dict[str, Any], results: list[Result]) -> N
             ax.barh(i, t1 - t0, left=t0, color=_color(color or _threshold_color(v, defaults)), height=0.8)
         ax.text(points[0][0] if points else 0, i, f" {name}", va="center", fontsize=6, color="white")
     ax.set_yticks([])
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: time.strftime("%H:%M", time.localtime(v))))
+    _time_axis(ax, span)
     ax.tick_params(colors=COLORS["text"], labelsize=6)
 
 
@@ -347,8 +362,9 @@ def render(prom: PrometheusApi, dashboard: dict[str, Any], path: Path, start: fl
     fig = plt.figure(figsize=(24 * UNIT_W, height * UNIT_H), facecolor=COLORS["page"])
     shown = {k: v for k, v in values.items() if not k.startswith("__") and ":" not in k}
     fig.text(0.005, 1 - 0.6 / height, f"{dashboard['title']}    " + "  ".join(
-        f"{k}={values.get(k + ':text', v)}" for k, v in shown.items()), fontsize=11, color="white", weight="bold",
-        va="center")
+        f"{k}={values.get(k + ':text', v)}" for k, v in shown.items())
+        + time.strftime("    %Y-%m-%d %H:%M", time.localtime(start)) + time.strftime(" - %H:%M", time.localtime(end)),
+        fontsize=11, color="white", weight="bold", va="center")
     for panel in panels:
         g = panel["gridPos"]
         left, width = g["x"] / 24, g["w"] / 24
@@ -380,7 +396,7 @@ def render(prom: PrometheusApi, dashboard: dict[str, Any], path: Path, start: fl
             ax.text(0.5, 0.5, f"query failed: {exc}"[:120], ha="center", va="center", fontsize=6, color="red",
                     wrap=True)
             continue
-        DRAW[panel["type"]](ax, panel, results)
+        DRAW[panel["type"]](ax, panel, results, (start, end))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80, facecolor=COLORS["page"])
     plt.close(fig)

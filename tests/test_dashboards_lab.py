@@ -474,8 +474,9 @@ def test_daily_counts_equal_the_event_store(lab: Lab) -> None:
 
 def test_render_every_dashboard_to_png(lab: Lab) -> None:
     """What the NOC would see, drawn from the real query results (dashboards/png/ in the README)."""
-    _steady_lab(lab)
     target = os.environ.get("NMS_DASHBOARD_PNG_DIR")
+    # For the README's pictures: let the 4-minute windows fill first (a bounded wait, no assertion on time).
+    _steady_lab(lab, polls=100 if target else 6)
     out = Path(target) if target else Path(tempfile.mkdtemp(prefix="nms-png-"))
     try:
         paths = render.render_all(lab.prometheus, out, minutes=10, chosen=CHOSEN)
