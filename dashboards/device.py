@@ -20,6 +20,11 @@ def _port_rate(metric: str, factor: str = "") -> str:
     return f"sum by ({_PORT}) (rate({metric}{{{_DEV}}}[{WINDOW}])){factor}"
 
 
+def _octets(direction: str) -> str:
+    """bit/s per port from the 64-bit counter, or the 32-bit one where a device has no ifXTable."""
+    return f"({_port_rate(f'ifHC{direction}Octets', ' * 8')} or {_port_rate(f'if{direction}Octets', ' * 8')})"
+
+
 def dashboard() -> Dashboard:
     state = Row("", [
         Panel("상태 · State", "stat", [Target(f"max(nms_device_up{{{_DEV}}})", instant=True)], width=4, height=4,
@@ -41,7 +46,8 @@ def dashboard() -> Dashboard:
     ])
     about = Row("", [
         Panel("장비 정보 · Inventory and system", "table", [
-            Target(f"max by (device, site, role, vendor, model, installed, status) (nms_device_info{{{_DEV}}})",
+            Target(f"max by (device, site, role, vendor, model, installed, status, upstream) "
+                   f"(nms_device_info{{{_DEV}}})",
                    instant=True, table=True),
             Target(f"max by (device, sysName, sysDescr, sysLocation, sysObjectID) ({SYSTEM_INFO}{{{_DEV}}})",
                    instant=True, table=True),
@@ -56,8 +62,8 @@ def dashboard() -> Dashboard:
         panels.device_states(_DEV, width=24, height=3),
     ])
     interfaces = Panel("인터페이스 · Interfaces", "table", [
-        Target(_port_rate("ifHCInOctets", " * 8"), instant=True, table=True),
-        Target(_port_rate("ifHCOutOctets", " * 8"), instant=True, table=True),
+        Target(_octets("In"), instant=True, table=True),
+        Target(_octets("Out"), instant=True, table=True),
         Target(f"max by ({_PORT}) (ifOperStatus{{{_DEV}}})", instant=True, table=True),
         Target(f"max by ({_PORT}) (ifHighSpeed{{{_DEV}}})", instant=True, table=True),
         Target(_port_rate("ifInErrors") + " + " + _port_rate("ifOutErrors"), instant=True, table=True),
@@ -82,8 +88,8 @@ def dashboard() -> Dashboard:
     traffic = Row("인터페이스 · Interfaces", [
         interfaces,
         Panel("인터페이스 트래픽 · Traffic per interface", "timeseries", [
-            Target(_port_rate("ifHCInOctets", " * 8"), "{{ifName}} in"),
-            Target(_port_rate("ifHCOutOctets", " * 8"), "{{ifName}} out"),
+            Target(_octets("In"), "{{ifName}} in"),
+            Target(_octets("Out"), "{{ifName}} out"),
         ], width=12, height=8, unit="bps", overrides=[NEGATIVE_OUT],
             data_links=[drill.to_interface("${__field.labels.ifName}")]),
         Panel("패킷 · Unicast packets per interface", "timeseries", [

@@ -38,7 +38,8 @@ def device_variable(selector: str = 'site="$site",status="active"') -> Variable:
 
 
 def interface_variable() -> Variable:
-    return Variable("interface", "인터페이스 (ifName)", 'label_values(ifHCInOctets{device="$device"}, ifName)',
+    return Variable("interface", "인터페이스 (ifName)",
+                    'label_values({__name__=~"ifHCInOctets|ifInOctets",device="$device"}, ifName)',
                     multi=False, include_all=False, all_value=None)
 
 

@@ -19,8 +19,13 @@ def _rate(metric: str, factor: str = "") -> str:
     return f"sum by (ifName) (rate({metric}{{{_IF}}}[{WINDOW}])){factor}"
 
 
-def _util(metric: str) -> str:
-    return f"{_rate(metric, ' * 8')} / on (ifName) (max by (ifName) (ifHighSpeed{{{_IF}}}) * 1e6 > 0)"
+def _bits(direction: str) -> str:
+    """bit/s from the 64-bit counter, or the 32-bit one where the device has no ifXTable."""
+    return f"({_rate(f'ifHC{direction}Octets', ' * 8')} or {_rate(f'if{direction}Octets', ' * 8')})"
+
+
+def _util(direction: str) -> str:
+    return f"{_bits(direction)} / on (ifName) (max by (ifName) (ifHighSpeed{{{_IF}}}) * 1e6 > 0)"
 
 
 def dashboard() -> Dashboard:
@@ -36,17 +41,17 @@ def dashboard() -> Dashboard:
             width=4, height=4, unit="dtdurations", color="blue", options={"colorMode": "value", "graphMode": "none"},
             description="sysUpTime minus ifLastChange."),
         Panel("사용률 · Utilisation now", "bargauge", [
-            Target(_util("ifHCInOctets"), "수신 in", instant=True),
-            Target(_util("ifHCOutOctets"), "송신 out", instant=True)], width=8, height=4, unit="percentunit",
+            Target(_util("In"), "수신 in", instant=True),
+            Target(_util("Out"), "송신 out", instant=True)], width=8, height=4, unit="percentunit",
             min=0, max=1, thresholds=[(None, "green"), (0.6, "yellow"), (0.8, "red")]),
     ])
     graphs = Row("$device $interface", [
         Panel("트래픽 · Traffic", "timeseries", [
-            Target(_rate("ifHCInOctets", " * 8"), "수신 in"), Target(_rate("ifHCOutOctets", " * 8"), "송신 out"),
+            Target(_bits("In"), "수신 in"), Target(_bits("Out"), "송신 out"),
         ], width=12, height=8, unit="bps", overrides=[NEGATIVE_OUT],
             options={"legend": {"displayMode": "table", "placement": "bottom", "calcs": ["mean", "max", "last"]}}),
         Panel("사용률 · Utilisation", "timeseries", [
-            Target(_util("ifHCInOctets"), "수신 in"), Target(_util("ifHCOutOctets"), "송신 out"),
+            Target(_util("In"), "수신 in"), Target(_util("Out"), "송신 out"),
         ], width=12, height=8, unit="percentunit", min=0, max=1,
             thresholds=[(None, "green"), (0.6, "yellow"), (0.8, "red")], custom={"thresholdsStyle": {"mode": "line"}}),
         Panel("유니캐스트 패킷 · Unicast packets", "timeseries", [

@@ -59,7 +59,8 @@ PROMETHEUS = "/usr/bin/prometheus"
 DOWN_AP = "ap-market-01"  # the only AP of market-001: a device down, a site without Wi-Fi, a category at 0%
 REBOOTING = "acc-sw-01"  # reboots every 40 s: the reboot annotation has something to mark
 ADDED_ELSEWHERE = {"nms_device_system_info": "the SNMP branch (issue 15: system group info series)",
-                   "ifLastChange": "the SNMP branch (issue 15: IF-MIB ifLastChange)"}
+                   "ifLastChange": "the SNMP branch (issue 15: IF-MIB ifLastChange)",
+                   "nms_ivr_trunk_registered": "the telephony branch (issue 15: SIP trunk registration)"}
 """Metrics a dashboard reads that another branch adds: a query on one may return nothing only while
 Prometheus has no series of it at all."""
 AP_POLL = 4  # seconds; every other class polls every 2 s, Prometheus scrapes every 1 s
