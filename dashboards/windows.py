@@ -40,6 +40,7 @@ _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y":
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 _RATE_CALL = re.compile(
     r"\b(rate|irate|increase)\s*\(\s*([a-zA-Z_:][\w:]*)?\s*(\{[^{}]*\})?\s*\[\s*([^\]:]+?)\s*(?::[^\]]*)?\]")
+_RATE_FUNCTION = re.compile(r"\b(rate|irate|increase)\s*\(")
 _ROLE = re.compile(r'\brole\s*(=~|=|!=|!~)\s*"([^"]*)"')
 _VARIABLE = re.compile(r"^\$\{?(\w+)(?::\w+)?\}?$")
 
@@ -117,8 +118,14 @@ def rate_calls(expr: str) -> Iterator[RateCall]:
 
 
 def problems(expr: str, variables: Mapping[str, list[str]] | None = None, time_override: bool = False) -> list[str]:
-    """What is wrong with the windows of one query (empty when every window is long enough)."""
-    out = []
+    """What is wrong with the windows of one query (empty when every window is long enough).
+
+    A rate function over anything but a plain selector (``rate((a + b)[5m:])``) cannot be checked and
+    is reported as such, so the check cannot be walked around.
+    """
+    parsed = {m.start() for m in _RATE_CALL.finditer(expr)}
+    out = [f"{expr[m.start():m.start() + 60]}...: not a plain selector with a range, cannot be checked"
+           for m in _RATE_FUNCTION.finditer(expr) if m.start() not in parsed]
     for call in rate_calls(expr):
         need = seconds(for_selector(call.selector, variables))
         where = f"{call.function}({call.metric}{call.selector}[{call.window}])"

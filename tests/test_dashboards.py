@@ -256,6 +256,8 @@ def test_windows_follow_the_poll_intervals_of_nms_yaml() -> None:
     ("rate(x[$__range])", False),
     ("rate(x[4m:1m])", False),
     ("max_over_time(x[10s])", False),
+    ('rate((ifHCInOctets{role="ap"} + 0)[1m:])', True),  # not a plain selector: refused, not skipped
+    ('rate( ifHCInOctets {role="ap"} [ 1m ] )', True),
 ])
 def test_window_check_catches_short_windows(expr: str, bad: bool) -> None:
     assert bool(windows.problems(expr)) is bad, windows.problems(expr)
