@@ -382,8 +382,8 @@ def render(prom: PrometheusApi, dashboard: dict[str, Any], path: Path, start: fl
         unit = panel["fieldConfig"]["defaults"].get("unit", "")
         frame.set_title(f"{title(panel['title'], values)}  [{unit}]", fontsize=7, color=COLORS["text"], loc="left",
                         pad=2)
-        inner = (left + 0.006 + (0.02 if panel["type"] == "timeseries" else 0), bottom + 0.012,
-                 width - 0.012 - (0.02 if panel["type"] == "timeseries" else 0), top - bottom - 0.03)
+        axis = 0.032 if panel["type"] == "timeseries" else 0  # room for the value axis' labels
+        inner = (left + 0.006 + axis, bottom + 0.022, width - 0.012 - axis, top - bottom - 0.04)
         ax = fig.add_axes(inner)
         ax.set_facecolor(COLORS["panel"])
         if panel["type"] not in ("timeseries", "state-timeline"):
