@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboards import drill, panels
 from dashboards.model import Dashboard, Link, Panel, Row, Target, dashboard_url
-from dashboards.promql import WINDOW, ap_availability, with_site_name
+from dashboards.promql import WINDOW, with_site_name
 
 _CAT = 'category=~"$category"'
 
@@ -22,8 +22,8 @@ def dashboard() -> Dashboard:
         Panel("장애 장비 · Devices down", "stat", [Target(
             f"sum(nms_site_devices{{{_CAT}}}) - sum(nms_site_devices_up{{{_CAT}}})", instant=True)],
             width=4, height=5, unit="short", decimals=0, thresholds=[(None, "green"), (1, "red")]),
-        Panel("AP 가용률 · AP availability", "stat", [Target(f"sum({ap_availability('category', _CAT)})",
-                                                           instant=True)],
+        Panel("AP 가용률 · AP availability", "stat", [Target(
+            f'sum(nms_site_devices_up{{role="ap",{_CAT}}}) / sum(nms_site_devices{{role="ap",{_CAT}}})', instant=True)],
               width=4, height=5, unit="percentunit", min=0, max=1,
               thresholds=[(None, "red"), (0.9, "orange"), (0.97, "green")]),
         Panel("와이파이 접속자 · Wi-Fi clients", "stat", [Target(
@@ -34,7 +34,7 @@ def dashboard() -> Dashboard:
         _per_site(with_site_name(f"sum by (site) (nms_site_devices_up{{{_CAT}}})")),
         _per_site(f"sum by (site) (nms_site_devices{{{_CAT}}})"),
         _per_site(f"sum by (site) (nms_site_ap_clients{{{_CAT}}})"),
-        _per_site(f"sum by (site) (rate(nms_site_in_octets_total{{{_CAT}}}[{WINDOW}]) * 8)"),
+        _per_site(f"sum by (site) (rate(ifHCInOctets{{{_CAT}}}[{WINDOW}]) * 8)"),
     ], width=24, height=10, unit="short", transformations=[
         {"id": "joinByField", "options": {"byField": "site", "mode": "outer"}},
         {"id": "organize", "options": {
@@ -55,10 +55,11 @@ def dashboard() -> Dashboard:
         panels.down_devices(_CAT, width=12, height=8),
         panels.active_alerts(_CAT, width=12, height=8),
         Panel("사이트별 수신 트래픽 상위 10 · Top 10 sites by traffic received", "timeseries", [Target(
-            f"topk(10, {with_site_name(f'sum by (site) (rate(nms_site_in_octets_total{{{_CAT}}}[{WINDOW}]))')})"
+            f"topk(10, {with_site_name(f'sum by (site) (rate(ifHCInOctets{{{_CAT}}}[{WINDOW}]))')})"
             " * 8", "{{name}}")], width=24, height=8, unit="bps", min=0,
             data_links=[drill.to_site("${__field.labels.site}")],
-            description="Octets received on all the interfaces of each site's devices."),
+            description="Octets received on all the interfaces of each site's devices (rate() of ifHCInOctets: "
+                        "a counter that drops is a reset, as after a reboot)."),
     ])
     return Dashboard(
         uid=drill.CATEGORY, title="분류 상세 · Site category",

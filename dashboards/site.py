@@ -24,7 +24,7 @@ def dashboard() -> Dashboard:
             f"sum(nms_site_ap_clients{{{_SITE}}}) or vector(0)", instant=True)], width=4, height=4, unit="short",
             decimals=0, color="blue", options={"colorMode": "value"}),
         Panel("수신 트래픽 · Traffic received", "stat", [Target(
-            f"sum(rate(nms_site_in_octets_total{{{_SITE}}}[{WINDOW}])) * 8", instant=True)],
+            f"sum(rate(ifHCInOctets{{{_SITE}}}[{WINDOW}])) * 8", instant=True)],
             width=6, height=4, unit="bps", color="blue", options={"colorMode": "value"}),
     ])
     devices = Panel("장비 목록 · Devices", "table", [

@@ -35,7 +35,7 @@ REQUIRED = {
                      "nms_ivr_lines", "nms_ivr_protection_events_today", "nms_snmp_last_cycle_timestamp_seconds",
                      "nms_flow_records_total", "nms_config_last_reload_successful",
                      "nms_device_down_since_timestamp_seconds", "nms_site_info", 'ALERTS{alertstate="firing"'],
-    "nms-category.json": ["nms_site_info", "nms_site_devices_up", "nms_site_in_octets_total", "ALERTS"],
+    "nms-category.json": ["nms_site_info", "nms_site_devices_up", "ifHCInOctets", "ALERTS"],
     "nms-site.json": ['site="$site"', "nms_device_info", "nms_device_up", "nms_ap_clients", "ifHCInOctets"],
     "nms-device.json": ['device="$device"', "ifHCInOctets", "ifHCInUcastPkts", "ifHCOutUcastPkts", "ifInErrors",
                         "ifOutDiscards", "ifOperStatus", "sysUpTime", "nms_snmp_device_reboots_total",

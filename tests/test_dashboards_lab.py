@@ -402,6 +402,8 @@ def zero_between_non_zero(points: list[tuple[float, float]]) -> float | None:
 
 
 _TRAFFIC = ("Octets", "UcastPkts", "_bytes_total")
+LAB_MAX_BPS = 1e12
+"""More than all the lab's ports together could carry: a value above it is a counting error."""
 
 
 def test_traffic_never_drops_to_zero_between_polls(lab: Lab) -> None:
@@ -416,6 +418,8 @@ def test_traffic_never_drops_to_zero_between_polls(lab: Lab) -> None:
             at = zero_between_non_zero(points)
             if at is not None:
                 problems.append(f"{name} / {panel['title']} / {labels}: 0 at {at} between non-zero points")
+            if panel["fieldConfig"]["defaults"].get("unit") == "bps" and max(abs(v) for _, v in points) > LAB_MAX_BPS:
+                problems.append(f"{name} / {panel['title']} / {labels}: {max(v for _, v in points):.3g} bit/s")
     assert checked >= 20, f"only {checked} traffic series: is the lab's traffic flowing?"
     assert not problems, "\n".join(problems)
 
