@@ -17,8 +17,6 @@ _TODAY = "nms_ivr_protection_events_today"
 _CALLS_TODAY = "nms_ivr_calls_today"
 _NAMES = "max by (department, name) (nms_ivr_department_info)"
 _STEPS = {"lineInterpolation": "stepAfter", "fillOpacity": 20}
-TRUNK_REGISTERED = "nms_ivr_trunk_registered"
-"""1 while the SIP trunk is registered: added by the telephony branch (issue 15 lists it)."""
 
 
 def _named(expr: str) -> str:
@@ -97,10 +95,13 @@ def dashboard() -> Dashboard:
         Panel("AMI 연결 · AMI connected", "stat", [Target("min(nms_ivr_ami_connected)", instant=True)],
               width=4, height=7, unit="none", mappings={"1": ("연결됨", "green"), "0": ("끊김", "red")},
               thresholds=[(None, "red"), (1, "green")]),
-        Panel("트렁크 등록 · SIP trunks registered", "stat", [Target(
-            f"max by (trunk) ({TRUNK_REGISTERED})", "{{trunk}}", instant=True)], width=4, height=7, unit="none",
-            mappings={"1": ("등록됨", "green"), "0": ("미등록", "red")}, thresholds=[(None, "red"), (1, "green")],
-            description="Whether each SIP trunk to the carrier is registered."),
+        Panel("통신사 트렁크 · Carrier trunk", "stat", [
+            Target("max by (trunk) (nms_ivr_trunk_reachable)", "{{trunk}} 응답 reachable", instant=True),
+            Target("max by (trunk) (nms_ivr_trunk_registered)", "{{trunk}} 등록 registered", instant=True)],
+            width=4, height=7, unit="none", mappings={"1": ("정상", "green"), "0": ("장애", "red")},
+            thresholds=[(None, "red"), (1, "green")],
+            description="Whether the carrier answers OPTIONS and (with registration configured) accepts the "
+                        "trunk's registration."),
         Panel("AMI 재연결 · AMI logins in the period", "stat", [Target(
             "round(sum(increase(nms_ivr_ami_connects_total[$__range])))", instant=True)], width=4, height=7,
             unit="short", decimals=0, thresholds=[(None, "green"), (2, "yellow")],
