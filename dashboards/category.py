@@ -17,11 +17,7 @@ def dashboard() -> Dashboard:
     summary = Row("요약 · Summary", [
         Panel("사이트 · Sites", "stat", [Target(f"count(max by (site) (nms_site_info{{{_CAT}}}))", instant=True)],
               width=4, height=5, unit="short", decimals=0, color="blue", options={"colorMode": "value"}),
-        Panel("동작 장비 · Devices up", "stat", [Target(f"sum(nms_site_devices_up{{{_CAT}}})", instant=True)],
-              width=4, height=5, unit="short", decimals=0, color="green", options={"colorMode": "value"}),
-        Panel("장애 장비 · Devices down", "stat", [Target(
-            f"sum(nms_site_devices{{{_CAT}}}) - sum(nms_site_devices_up{{{_CAT}}})", instant=True)],
-            width=4, height=5, unit="short", decimals=0, thresholds=[(None, "green"), (1, "red")]),
+        *panels.devices_up_down(_CAT, height=5),
         Panel("AP 가용률 · AP availability", "stat", [Target(
             f'sum(nms_site_devices_up{{role="ap",{_CAT}}}) / sum(nms_site_devices{{role="ap",{_CAT}}})', instant=True)],
               width=4, height=5, unit="percentunit", min=0, max=1,

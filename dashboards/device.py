@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dashboards import drill, panels
 from dashboards.model import NEGATIVE_OUT, STATUS_MAPPING, Dashboard, Link, Panel, Row, Target, dashboard_url
-from dashboards.promql import WINDOW, down_since
+from dashboards.promql import WINDOW, counter_rate, down_since, octets_bits
 
 _DEV = 'device="$device"'
 _PORT = "ifIndex, ifName, ifAlias"
@@ -17,12 +17,11 @@ SYSTEM_INFO = "nms_device_system_info"
 
 
 def _port_rate(metric: str, factor: str = "") -> str:
-    return f"sum by ({_PORT}) (rate({metric}{{{_DEV}}}[{WINDOW}])){factor}"
+    return counter_rate(metric, _DEV, _PORT, factor)
 
 
 def _octets(direction: str) -> str:
-    """bit/s per port from the 64-bit counter, or the 32-bit one where a device has no ifXTable."""
-    return f"({_port_rate(f'ifHC{direction}Octets', ' * 8')} or {_port_rate(f'if{direction}Octets', ' * 8')})"
+    return octets_bits(direction, _DEV, _PORT)
 
 
 def dashboard() -> Dashboard:

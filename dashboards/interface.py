@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dashboards import drill
 from dashboards.model import NEGATIVE_OUT, STATUS_MAPPING, Dashboard, Link, Panel, Row, Target, dashboard_url
-from dashboards.promql import WINDOW
+from dashboards.promql import counter_rate, octets_bits
 
 _IF = 'device="$device",ifName="$interface"'
 LAST_CHANGE = "ifLastChange"
@@ -16,12 +16,11 @@ LAST_CHANGE = "ifLastChange"
 
 
 def _rate(metric: str, factor: str = "") -> str:
-    return f"sum by (ifName) (rate({metric}{{{_IF}}}[{WINDOW}])){factor}"
+    return counter_rate(metric, _IF, "ifName", factor)
 
 
 def _bits(direction: str) -> str:
-    """bit/s from the 64-bit counter, or the 32-bit one where the device has no ifXTable."""
-    return f"({_rate(f'ifHC{direction}Octets', ' * 8')} or {_rate(f'if{direction}Octets', ' * 8')})"
+    return octets_bits(direction, _IF, "ifName")
 
 
 def _util(direction: str) -> str:

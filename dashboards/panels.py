@@ -47,3 +47,14 @@ def device_states(selector: str, width: int = 24, height: int = 8) -> Panel:
 def column_link(column: str, link: Link) -> dict:
     """A table column whose cells lead to ``link`` (``${__value.raw}`` is the cell)."""
     return {"matcher": {"id": "byName", "options": column}, "properties": [{"id": "links", "value": [link.to_json()]}]}
+
+
+def devices_up_down(selector: str, height: int) -> list[Panel]:
+    """Two stats: devices answering and devices not answering, from the site rollups."""
+    return [
+        Panel("동작 장비 · Devices up", "stat", [Target(f"sum(nms_site_devices_up{{{selector}}})", instant=True)],
+              width=4, height=height, unit="short", decimals=0, color="green", options={"colorMode": "value"}),
+        Panel("장애 장비 · Devices down", "stat", [Target(
+            f"sum(nms_site_devices{{{selector}}}) - sum(nms_site_devices_up{{{selector}}})", instant=True)],
+            width=4, height=height, unit="short", decimals=0, thresholds=[(None, "green"), (1, "red")]),
+    ]

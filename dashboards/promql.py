@@ -68,6 +68,17 @@ WINDOW = windows.window()
 """The window for series not tied to a device class (flows, IVR, collector health): the slowest class's."""
 
 
+def counter_rate(metric: str, selector: str, by: str, factor: str = "") -> str:
+    """Per-second rate of a counter summed ``by`` labels, over the slowest class's window."""
+    return f"sum by ({by}) (rate({metric}{{{selector}}}[{WINDOW}])){factor}"
+
+
+def octets_bits(direction: str, selector: str, by: str) -> str:
+    """bit/s from the 64-bit counter (``In``/``Out``), or the 32-bit one where a device has no ifXTable."""
+    return (f"({counter_rate(f'ifHC{direction}Octets', selector, by, ' * 8')} "
+            f"or {counter_rate(f'if{direction}Octets', selector, by, ' * 8')})")
+
+
 def with_site_name(expr: str) -> str:
     """Adds the site's Korean name (``name``) from the inventory's ``nms_site_info``."""
     return f"({expr}) * on (site) group_left (name) max by (site, name) (nms_site_info)"

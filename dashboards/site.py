@@ -15,11 +15,7 @@ def dashboard() -> Dashboard:
             f"max by (name, category) (nms_site_info{{{_SITE}}})", "{{name}} ({{category}})", instant=True)],
             width=6, height=4, unit="none", color="blue", options={"colorMode": "none", "textMode": "name",
                                                                    "graphMode": "none"}),
-        Panel("동작 장비 · Devices up", "stat", [Target(f"sum(nms_site_devices_up{{{_SITE}}})", instant=True)],
-              width=4, height=4, unit="short", decimals=0, color="green", options={"colorMode": "value"}),
-        Panel("장애 장비 · Devices down", "stat", [Target(
-            f"sum(nms_site_devices{{{_SITE}}}) - sum(nms_site_devices_up{{{_SITE}}})", instant=True)],
-            width=4, height=4, unit="short", decimals=0, thresholds=[(None, "green"), (1, "red")]),
+        *panels.devices_up_down(_SITE, height=4),
         Panel("와이파이 접속자 · Wi-Fi clients", "stat", [Target(
             f"sum(nms_site_ap_clients{{{_SITE}}}) or vector(0)", instant=True)], width=4, height=4, unit="short",
             decimals=0, color="blue", options={"colorMode": "value"}),
