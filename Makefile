@@ -55,6 +55,7 @@ bench: setup
 	$(PY) bench/snmp_cycle.py
 	$(PY) bench/flows.py
 	$(PY) bench/ivr_load.py
+	$(PY) bench/ivr_today_scrape.py
 	$(PY) bench/admin_load.py
 
 clean:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dashboards.model import NEGATIVE_OUT, STATUS_MAPPING, Dashboard, Panel, Row, Target, Variable
-from dashboards.promql import RATE, bits, utilisation_max
+from dashboards import drill, panels
+from dashboards.model import NEGATIVE_OUT, STATUS_MAPPING, Dashboard, Link, Panel, Row, Target, Variable, dashboard_url
+from dashboards.promql import bits, rate, utilisation_max
 
+_ROLES = ("backbone", "access", "ips")
 _SEL = 'role=~"$role",device=~"$device"'
 _PORT = "device, ifName, ifAlias"
 _IPS = 'role="ips"'
+_TO_DEVICE = drill.to_device("${__field.labels.device}", "${__field.labels.site}")
 
 
 def _per_port(metric: str, suffix: str) -> Target:
-    return Target(f"sum by ({_PORT}) (rate({metric}{{{_SEL}}}[{RATE}]))", f"{{{{device}}}} {{{{ifName}}}} "
+    return Target(f"sum by ({_PORT}, site) ({rate(metric, _SEL, *_ROLES)})", f"{{{{device}}}} {{{{ifName}}}} "
                   f"({{{{ifAlias}}}}) {suffix}")
 
 
@@ -20,10 +23,11 @@ def dashboard() -> Dashboard:
         Panel("사용 중 포트 다운 · Ports in use that are down", "stat", [Target(
             f'count((ifOperStatus{{{_SEL},ifAlias!=""}} != 1) and on (device, ifIndex) '
             f"(ifAdminStatus{{{_SEL}}} == 1)) or vector(0)", instant=True)],
-            width=6, height=6, decimals=0, thresholds=[(None, "green"), (1, "red")],
+            width=6, height=6, unit="short", decimals=0, thresholds=[(None, "green"), (1, "red")],
             description="Ports with a description (ifAlias), administratively up, operationally not up."),
         Panel("포트 사용률 상위 · Busiest ports", "bargauge",
-              [Target(f"topk(10, {utilisation_max(_SEL)})", "{{device}} {{ifName}} ({{ifAlias}})", instant=True)],
+              [Target(f"topk(10, {utilisation_max(_SEL, *_ROLES)})", "{{device}} {{ifName}} ({{ifAlias}})",
+                      instant=True)],
               width=18, height=6, unit="percentunit", min=0, max=1,
               thresholds=[(None, "green"), (0.6, "yellow"), (0.8, "red")],
               description="The busier direction over the port speed (ifHighSpeed)."),
@@ -31,7 +35,7 @@ def dashboard() -> Dashboard:
             Target(f"ifOperStatus{{{_SEL}}}", instant=True, table=True),
             Target(f"ifAdminStatus{{{_SEL}}}", instant=True, table=True),
             Target(f"ifHighSpeed{{{_SEL}}}", instant=True, table=True),
-        ], width=24, height=10, mappings=STATUS_MAPPING, transformations=[
+        ], width=24, height=10, unit="none", mappings=STATUS_MAPPING, transformations=[
             {"id": "merge", "options": {}},
             {"id": "organize", "options": {
                 "excludeByName": {"Time": True, "__name__": True, "instance": True, "job": True, "role": True,
@@ -40,21 +44,29 @@ def dashboard() -> Dashboard:
                 "renameByName": {"ifAlias": "설명 (ifAlias)", "Value #A": "운용 상태 (oper)",
                                  "Value #B": "관리 상태 (admin)", "Value #C": "속도 (Mbit/s)"}}}],
             overrides=[{"matcher": {"id": "byName", "options": "속도 (Mbit/s)"},
-                        "properties": [{"id": "mappings", "value": []}]}],
-            description="Every port of the selected devices with its description (ifAlias)."),
+                        "properties": [{"id": "mappings", "value": []}, {"id": "unit", "value": "short"}]},
+                       panels.column_link("device", drill.to_device(site="${__data.fields.site}")),
+                       panels.column_link("ifName", drill.to_interface(
+                           device="${__data.fields.device}", site="${__data.fields.site}"))],
+            description="Every port of the selected devices with its description (ifAlias). Click a device or a "
+                        "port for its page."),
         Panel("포트 트래픽 · Traffic per port", "timeseries", [
-            Target(f"sum by ({_PORT}) ({bits('ifHCInOctets', _SEL)}) > 0", "{{device}} {{ifName}} ({{ifAlias}}) in"),
-            Target(f"sum by ({_PORT}) ({bits('ifHCOutOctets', _SEL)}) > 0",
+            Target(f"sum by ({_PORT}, site) ({bits('ifHCInOctets', _SEL, *_ROLES)}) > 0",
+                   "{{device}} {{ifName}} ({{ifAlias}}) in"),
+            Target(f"sum by ({_PORT}, site) ({bits('ifHCOutOctets', _SEL, *_ROLES)}) > 0",
                    "{{device}} {{ifName}} ({{ifAlias}}) out"),
-        ], width=24, height=10, unit="bps", overrides=[NEGATIVE_OUT],
+        ], width=24, height=10, unit="bps", overrides=[NEGATIVE_OUT], data_links=[_TO_DEVICE],
             options={"legend": {"displayMode": "table", "placement": "right", "calcs": ["mean", "max"]}},
             description="Ports that carried traffic; in above the axis, out below."),
         Panel("포트 오류 · Errors per port", "timeseries",
               [_per_port("ifInErrors", "in"), _per_port("ifOutErrors", "out")],
-              width=12, height=8, unit="pps", overrides=[NEGATIVE_OUT]),
+              width=8, height=8, unit="pps", overrides=[NEGATIVE_OUT], data_links=[_TO_DEVICE]),
         Panel("포트 폐기 · Discards per port", "timeseries",
               [_per_port("ifInDiscards", "in"), _per_port("ifOutDiscards", "out")],
-              width=12, height=8, unit="pps", overrides=[NEGATIVE_OUT]),
+              width=8, height=8, unit="pps", overrides=[NEGATIVE_OUT], data_links=[_TO_DEVICE]),
+        Panel("포트 패킷 · Unicast packets per port", "timeseries",
+              [_per_port("ifHCInUcastPkts", "in"), _per_port("ifHCOutUcastPkts", "out")],
+              width=8, height=8, unit="pps", overrides=[NEGATIVE_OUT], data_links=[_TO_DEVICE]),
     ])
     devices = Row("장비 · Devices", [
         Panel("CPU 사용률 · CPU load", "timeseries",
@@ -69,19 +81,20 @@ def dashboard() -> Dashboard:
         Panel("가동 시간 · Uptime", "stat", [Target(f"sysUpTime{{{_SEL}}} / 100", "{{device}}", instant=True)],
               width=12, height=6, unit="dtdurations", color="blue", options={"colorMode": "value"}),
         Panel("재부팅 · Reboots in the period", "stat", [Target(
-            f"sum by (device) (increase(nms_snmp_device_reboots_total{{{_SEL}}}[$__range]))", "{{device}}",
-            instant=True)], width=12, height=6, decimals=0, thresholds=[(None, "green"), (1, "orange")]),
+            f"round(sum by (device) (increase(nms_snmp_device_reboots_total{{{_SEL}}}[$__range])))", "{{device}}",
+            instant=True)], width=12, height=6, unit="short", decimals=0, thresholds=[(None, "green"), (1, "orange")],
+            description="Rounded: Prometheus extrapolates increase() to the edges of the period."),
     ])
     ips = Row("침입방지시스템 · IPS", [
         Panel("IPS 응답 · IPS reachable", "stat", [Target(f"nms_device_up{{{_IPS}}}", "{{device}}", instant=True)],
-              width=4, height=8, mappings={"1": ("정상", "green"), "0": ("응답 없음", "red")},
+              width=4, height=8, unit="none", mappings={"1": ("정상", "green"), "0": ("응답 없음", "red")},
               thresholds=[(None, "red"), (1, "green")]),
         Panel("IPS 세션 · IPS sessions", "timeseries", [Target(f"nms_ips_sessions{{{_IPS}}}", "{{device}}")],
               width=10, height=8, unit="short", decimals=0),
         Panel("IPS 이벤트 · IPS events per minute", "timeseries", [
-            Target(f"sum by (device) (rate(nms_ips_events_detected_total{{{_IPS}}}[{RATE}])) * 60",
+            Target(f"sum by (device) ({rate('nms_ips_events_detected_total', _IPS)}) * 60",
                    "{{device}} 탐지 detected"),
-            Target(f"sum by (device) (rate(nms_ips_events_blocked_total{{{_IPS}}}[{RATE}])) * 60",
+            Target(f"sum by (device) ({rate('nms_ips_events_blocked_total', _IPS)}) * 60",
                    "{{device}} 차단 blocked"),
         ], width=10, height=8, unit="short"),
         Panel("차단 비율 · Blocked share", "stat", [Target(
@@ -98,6 +111,9 @@ def dashboard() -> Dashboard:
         uid="nms-backbone", title="백본과 침입방지시스템 · Backbone and IPS",
         description="Administrative-network backbone and access switches, and the service-network IPS.",
         rows=[ports, devices, ips], tags=["backbone", "ips"],
+        links=[Link("NOC 종합 · Overview", dashboard_url(drill.OVERVIEW)),
+               Link("장비 상세 · Device", dashboard_url(drill.DEVICE))],
+        annotations=[drill.reboot_annotation(_SEL), drill.config_change_annotation()],
         variables=[
             Variable("role", "역할 (role)", 'label_values(ifOperStatus{role=~"backbone|access|ips"}, role)',
                      all_value="backbone|access|ips"),

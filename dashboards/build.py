@@ -1,6 +1,8 @@
 """Write (or check) the dashboards' JSON: ``python -m dashboards.build [--check] [--out DIR]``.
 
-Exit status: 0 done (or up to date), 1 with ``--check`` when a file is missing or differs.
+Exit status: 0 done (or up to date), 1 with ``--check`` when a file is missing or differs, or when a
+rate()/irate()/increase() window of a panel, an annotation or an alert rule is shorter than four polls
+of the device class it reads (dashboards.windows).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dashboards import backbone, flows, noc, telephony, wifi
+from dashboards import backbone, category, device, flows, interface, noc, site, telephony, wifi, windows
 from dashboards.model import Dashboard
 
 JSON_DIR = Path(__file__).resolve().parent / "json"
-MODULES = (noc, wifi, backbone, flows, telephony)
+MODULES = (noc, category, site, device, interface, wifi, backbone, flows, telephony)
 
 
 def dashboards() -> list[Dashboard]:
@@ -70,7 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         problems = stale(args.out)
         for name in problems:
             print(f"out of date: {args.out / name} (run `python -m dashboards.build`)", file=sys.stderr)
-        return 1 if problems else 0
+        short = windows.violations(load_all(args.out))
+        for problem in short:
+            print(f"rate window too short: {problem}", file=sys.stderr)
+        return 1 if problems or short else 0
     for path in write_all(args.out):
         print(path)
     return 0

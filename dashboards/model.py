@@ -18,6 +18,10 @@ DATASOURCE = {"type": "prometheus", "uid": "${" + DATASOURCE_VAR + "}"}
 EVENT_DRIVEN_MARK = "[event-driven]"
 """Put in a panel's description: it may be empty when nothing happened (the proof test only parses it)."""
 
+MIN_STEP = "15s"
+"""Every time series panel's minimum interval: the production scrape interval, so the default step of
+a short time range is one scrape (Grafana: step = max(min interval, range / data points))."""
+
 Thresholds = list[tuple[float | None, str]]
 GREEN_ONLY: Thresholds = [(None, "green")]
 
@@ -47,7 +51,7 @@ class Target:
 @dataclass
 class Panel:
     title: str
-    kind: str  # timeseries | stat | gauge | bargauge | table | piechart
+    kind: str  # timeseries | state-timeline | stat | gauge | bargauge | table | piechart
     targets: list[Target]
     width: int = 6
     height: int = 8
@@ -57,6 +61,8 @@ class Panel:
     min: float | None = None
     max: float | None = None
     thresholds: Thresholds = field(default_factory=lambda: list(GREEN_ONLY))
+    thresholds_mode: str = "absolute"
+    """``percentage``: thresholds are % of the range min..max (e.g. a max taken from the data)."""
     mappings: dict[str, str | tuple[str, str]] = field(default_factory=dict)
     """Value -> text, or (text, colour): e.g. ifOperStatus 1 -> ("up", "green")."""
     color: str | None = None
@@ -68,20 +74,27 @@ class Panel:
     time_from: str | None = None
     """Relative time override, e.g. ``now/d`` for "today so far"."""
     event_driven: bool = False
+    links: list[Link] = field(default_factory=list)
+    """Panel links (the panel header's link menu): where to go from here."""
+    data_links: list[Link] = field(default_factory=list)
+    """Links on every value (a table cell, a series point); ``${__field.labels.device}`` etc. in the URL."""
 
     def _field_config(self) -> dict[str, Any]:
         defaults: dict[str, Any] = {
             "color": {"fixedColor": self.color, "mode": "fixed"} if self.color else
-            {"mode": "thresholds" if self.kind in ("stat", "gauge", "bargauge") else "palette-classic"},
+            {"mode": "thresholds" if self.kind in ("stat", "gauge", "bargauge", "state-timeline")
+             else "palette-classic"},
             "mappings": [{"type": "value", "options": {value: _mapping(text, i)
                                                        for i, (value, text) in enumerate(self.mappings.items())}}]
             if self.mappings else [],
-            "thresholds": {"mode": "absolute",
+            "thresholds": {"mode": self.thresholds_mode,
                            "steps": [{"color": color, "value": value} for value, color in self.thresholds]},
         }
         for key, value in (("unit", self.unit), ("decimals", self.decimals), ("min", self.min), ("max", self.max)):
             if value is not None:
                 defaults[key] = value
+        if self.data_links:
+            defaults["links"] = [link.to_json() for link in self.data_links]
         custom = dict(_CUSTOM.get(self.kind, {}))
         custom.update(self.custom)
         if custom:
@@ -89,6 +102,8 @@ class Panel:
         return {"defaults": defaults, "overrides": list(self.overrides)}
 
     def to_json(self, panel_id: int, x: int, y: int) -> dict[str, Any]:
+        if not self.unit:
+            raise ValueError(f"panel {self.title!r} has no unit (bps, percent, s, short, none, ...)")
         description = self.description
         if self.event_driven and EVENT_DRIVEN_MARK not in description:
             description = f"{description} {EVENT_DRIVEN_MARK}".strip()
@@ -104,11 +119,53 @@ class Panel:
             "title": self.title,
             "type": self.kind,
         }
+        if self.kind in ("timeseries", "state-timeline"):
+            out["interval"] = MIN_STEP
+        if self.links:
+            out["links"] = [link.to_json() for link in self.links]
         if self.transformations:
             out["transformations"] = list(self.transformations)
         if self.time_from:
             out["timeFrom"] = self.time_from
         return out
+
+
+@dataclass
+class Link:
+    """A link to another dashboard (``/d/<uid>?var-x=...``); keeps the time range unless told not to."""
+
+    title: str
+    url: str
+    keep_time: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        url = self.url
+        if self.keep_time:
+            url += ("&" if "?" in url else "?") + "${__url_time_range}"
+        return {"targetBlank": False, "title": self.title, "url": url}
+
+
+def dashboard_url(uid: str, **variables: str) -> str:
+    """``/d/uid?var-a=...``: values may be Grafana expressions such as ``${__value.raw}``."""
+    query = "&".join(f"var-{name}={value}" for name, value in variables.items())
+    return f"/d/{uid}" + (f"?{query}" if query else "")
+
+
+@dataclass
+class Annotation:
+    """Events drawn on every time series panel: a PromQL query whose non-empty points mark a time."""
+
+    name: str
+    expr: str
+    color: str
+    title: str
+    text: str = ""
+    step: str = "1m"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"datasource": dict(DATASOURCE), "enable": True, "expr": self.expr, "hide": False,
+                "iconColor": self.color, "name": self.name, "step": self.step, "tagKeys": "",
+                "textFormat": self.text, "titleFormat": self.title, "useValueForTime": False}
 
 
 @dataclass
@@ -130,8 +187,11 @@ class Variable:
     include_all: bool = True
     all_value: str | None = ".*"
     """With ``.*``, "All" also matches series whose label appears after the page loaded."""
+    regex: str = ""
+    """For ``query_result(...)``: ``/...(?<text>...)...(?<value>...)/`` shows a name, keeps the id as value."""
 
     def to_json(self) -> dict[str, Any]:
+        qry_type = 3 if self.query.startswith("query_result(") else 1
         out: dict[str, Any] = {
             "current": {"selected": True, "text": ["All"], "value": ["$__all"]} if self.include_all else {},
             "datasource": dict(DATASOURCE),
@@ -142,9 +202,10 @@ class Variable:
             "multi": self.multi,
             "name": self.name,
             "options": [],
-            "query": {"qryType": 1, "query": self.query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+            "query": {"qryType": qry_type, "query": self.query,
+                      "refId": "PrometheusVariableQueryEditor-VariableQuery"},
             "refresh": 2,
-            "regex": "",
+            "regex": self.regex,
             "skipUrlSync": False,
             "sort": 1,
             "type": "query",
@@ -181,6 +242,9 @@ class Dashboard:
     variables: list[Variable] = field(default_factory=list)
     refresh: str = "30s"
     time_from: str = "now-6h"
+    links: list[Link] = field(default_factory=list)
+    """Links in the dashboard's header: the next level down (or up) of the drill-down."""
+    annotations: list[Annotation] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         panels: list[dict[str, Any]] = []
@@ -204,13 +268,16 @@ class Dashboard:
                 line_bottom = max(line_bottom, y + panel.height)
             y = line_bottom
         return {
-            "annotations": {"list": []},
+            "annotations": {"list": [a.to_json() for a in self.annotations]},
             "description": self.description,
             "editable": True,
             "fiscalYearStartMonth": 0,
             "graphTooltip": 1,
             "id": None,
-            "links": [{"asDropdown": True, "icon": "external link", "includeVars": False, "keepTime": True,
+            "links": [*({"asDropdown": False, "icon": "dashboard", "includeVars": False, "keepTime": True,
+                         "tags": [], "targetBlank": False, "title": link.title, "tooltip": "", "type": "link",
+                         "url": link.url} for link in self.links),
+                      {"asDropdown": True, "icon": "external link", "includeVars": False, "keepTime": True,
                        "tags": ["nms"], "targetBlank": False, "title": "NMS 대시보드", "type": "dashboards"}],
             "panels": panels,
             "refresh": self.refresh,
@@ -256,6 +323,10 @@ _OPTIONS: dict[str, dict[str, Any]] = {
                  "showUnfilled": True, "sizing": "auto", "valueMode": "color"},
     "table": {"cellHeight": "sm", "footer": {"countRows": False, "fields": "", "reducer": ["sum"], "show": False},
               "showHeader": True},
+    "state-timeline": {"alignValue": "left", "legend": {"displayMode": "list", "placement": "bottom",
+                                                        "showLegend": True},
+                       "mergeValues": True, "rowHeight": 0.9, "showValue": "never",
+                       "tooltip": {"mode": "single", "sort": "none"}},
     "piechart": {"displayLabels": ["percent"], "legend": {"displayMode": "list", "placement": "right",
                                                           "showLegend": True},
                  "pieType": "donut", "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
@@ -265,6 +336,7 @@ _CUSTOM: dict[str, dict[str, Any]] = {
     "timeseries": {"drawStyle": "line", "fillOpacity": 10, "lineWidth": 1, "pointSize": 4, "showPoints": "never",
                    "spanNulls": False, "stacking": {"group": "A", "mode": "none"}},
     "table": {"align": "auto", "cellOptions": {"type": "auto"}, "inspect": False},
+    "state-timeline": {"fillOpacity": 80, "lineWidth": 0},
 }
 
 

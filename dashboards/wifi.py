@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dashboards.model import NEGATIVE_OUT, Dashboard, Panel, Row, Target, Variable
-from dashboards.promql import AP_WIRED, ap_availability, bits, with_install_year
+from dashboards import drill, panels
+from dashboards.model import NEGATIVE_OUT, Dashboard, Link, Panel, Row, Target, Variable, dashboard_url
+from dashboards.promql import AP_WIRED, ap_availability, bits, with_install_year, with_site_name
 
 _CAT = 'category=~"$category"'
 _SITE = 'site="$site"'
@@ -18,11 +19,9 @@ def _by_year(expr: str) -> str:
     return f"sum by (installed_group) ({with_install_year(expr)})"
 
 
-def _site_link() -> dict:
-    return {"matcher": {"id": "byName", "options": "site"},
-            "properties": [{"id": "links", "value": [{
-                "title": "이 사이트의 AP 보기 · Show this site's APs",
-                "url": "/d/nms-wifi?${category:queryparam}&var-site=${__value.raw}&${__url_time_range}"}]}]}
+def _column_unit(column: str, unit: str, decimals: int) -> dict:
+    return {"matcher": {"id": "byName", "options": column},
+            "properties": [{"id": "unit", "value": unit}, {"id": "decimals", "value": decimals}]}
 
 
 def dashboard() -> Dashboard:
@@ -33,10 +32,10 @@ def dashboard() -> Dashboard:
               thresholds=[(None, "red"), (0.9, "orange"), (0.97, "green")]),
         Panel("동작 AP · APs up", "stat",
               [Target(f'sum by (category) (nms_site_devices_up{{role="ap",{_CAT}}})', "{{category}}", instant=True)],
-              width=8, height=7, decimals=0, color="green", options={"colorMode": "value"}),
+              width=8, height=7, decimals=0, color="green", unit="short", options={"colorMode": "value"}),
         Panel("운영 AP · APs in service", "stat",
               [Target(f'sum by (category) (nms_site_devices{{role="ap",{_CAT}}})', "{{category}}", instant=True)],
-              width=8, height=7, decimals=0, color="blue", options={"colorMode": "value"},
+              unit="short", width=8, height=7, decimals=0, color="blue", options={"colorMode": "value"},
               description="Active APs of the inventory that are polled (planned ones are not)."),
         Panel("분류별 접속자 · Clients by category", "timeseries",
               [Target(f"sum by (category) (nms_category_ap_clients{{{_CAT}}})", "{{category}}")],
@@ -58,11 +57,11 @@ def dashboard() -> Dashboard:
             description="Install year groups as in the 2021 seed table (2013-2016, 2017, ...)."),
         Panel("연도별 동작 AP · APs up by install year", "stat",
               [Target(_by_year(f'nms_device_up{{role="ap",{_CAT}}}'), "{{installed_group}}", instant=True)],
-              width=8, height=7, decimals=0, color="green", options={"colorMode": "value"}),
+              width=8, height=7, decimals=0, color="green", unit="short", options={"colorMode": "value"}),
         Panel("설치 예정 AP · Planned APs", "stat", [Target(
             f'count by (category) (max by (device, category) (nms_device_info{{role="ap",status="planned",{_CAT}}})) '
             "or vector(0)", "{{category}}", instant=True)],
-            width=8, height=7, decimals=0, color="purple", options={"colorMode": "value"},
+            unit="short", width=8, height=7, decimals=0, color="purple", options={"colorMode": "value"},
             description="APs of the plan (status: planned) that are not installed yet."),
         Panel("연도별 접속자 · Clients by install year", "timeseries",
               [Target(_by_year(f"nms_ap_clients{{{_CAT}}}"), "{{installed_group}}")],
@@ -78,27 +77,36 @@ def dashboard() -> Dashboard:
         Target(f"sum by (site) (nms_site_ap_clients{{{_CAT}}})", instant=True, table=True),
         Target(_ap_bits("in", "site"), instant=True, table=True),
         Target(f"max by (site, name, category, installed) (nms_site_info{{{_CAT}}})", instant=True, table=True),
-    ], width=24, height=10, overrides=[_site_link()], transformations=[
+    ], width=24, height=10, unit="short", overrides=[
+        panels.column_link("site", drill.to_site()), _column_unit("다운로드 (bit/s)", "bps", 1),
+        {"matcher": {"id": "byName", "options": "동작 AP"},
+         "properties": [{"id": "custom.cellOptions", "value": {"type": "color-text"}},
+                        {"id": "thresholds", "value": {"mode": "absolute", "steps": [
+                            {"color": "red", "value": None}, {"color": "green", "value": 1}]}}]},
+        {"matcher": {"id": "byName", "options": "설치 연도"}, "properties": [{"id": "unit", "value": "none"}]}],
+        transformations=[
         {"id": "joinByField", "options": {"byField": "site", "mode": "outer"}},
         {"id": "organize", "options": {
             "excludeByName": {"Time": True, "Time 1": True, "Time 2": True, "Time 3": True, "Time 4": True,
                               "Time 5": True, "Value #E": True},
-            "indexByName": {"site": 0, "name": 1, "category": 2, "installed": 3},
+            "indexByName": {"name": 0, "site": 1, "category": 2, "installed": 3},
             "renameByName": {"name": "사이트", "category": "분류", "installed": "설치 연도", "Value #A": "동작 AP",
                              "Value #B": "운영 AP", "Value #C": "접속자", "Value #D": "다운로드 (bit/s)"}}},
-    ], description="Click a site id to drill down to its APs.")
+    ], description="Every site with APs: whole numbers for APs and clients, bit/s for traffic. Click a site id "
+                   "for its page.")
     by_site = Row("사이트별 · By site", [
         sites_table,
         Panel("접속자 상위 사이트 · Top sites by clients", "timeseries",
-              [Target(f"topk(10, sum by (site) (nms_site_ap_clients{{{_CAT}}}))", "{{site}}")],
-              width=12, height=8, unit="short", decimals=0),
+              [Target(f"topk(10, {with_site_name(f'sum by (site) (nms_site_ap_clients{{{_CAT}}})')})", "{{name}}")],
+              width=12, height=8, unit="short", decimals=0, data_links=[drill.to_site("${__field.labels.site}")]),
         Panel("AP 장애 사이트 · Sites with APs down", "bargauge", [Target(
             f'sum by (site) (nms_site_devices{{role="ap",{_CAT}}}) '
             f'- sum by (site) (nms_site_devices_up{{role="ap",{_CAT}}}) > 0', "{{site}}", instant=True)],
-            width=12, height=8, decimals=0, min=0, thresholds=[(None, "orange")], event_driven=True,
+            width=12, height=8, unit="short", decimals=0, data_links=[drill.to_site("${__field.labels.site}")],
+            min=0, thresholds=[(None, "orange")], event_driven=True,
             description="Sites where at least one AP does not answer; empty when all APs are up."),
     ])
-    drill = Row("사이트 상세: $site · The site's APs", [
+    ap_detail = Row("사이트 상세: ${site:text} · The site's APs", [
         Panel("AP 목록 · APs", "table", [
             Target(f'max by (device) (nms_device_up{{role="ap",{_SITE}}})', instant=True, table=True),
             Target(f"max by (device) (nms_ap_clients{{{_SITE}}})", instant=True, table=True),
@@ -110,7 +118,8 @@ def dashboard() -> Dashboard:
                 "excludeByName": {"Time 1": True, "Time 2": True, "Time 3": True, "Value #C": True},
                 "indexByName": {}, "renameByName": {"Value #A": "응답", "Value #B": "접속자", "vendor": "제조사",
                                                     "model": "모델", "installed": "설치 연도"}}}],
-            mappings={"1": ("정상", "green"), "0": ("장애", "red")}),
+            unit="none", mappings=dict(drill.UP_DOWN),
+            overrides=[panels.column_link("device", drill.to_device(site="$site"))]),
         Panel("AP별 접속자 · Clients per AP", "timeseries",
               [Target(f"nms_ap_clients{{{_SITE}}}", "{{device}}")], width=12, height=8, unit="short", decimals=0),
         Panel("AP 인터페이스 트래픽 · Traffic per AP interface", "timeseries", [
@@ -129,9 +138,12 @@ def dashboard() -> Dashboard:
         uid="nms-wifi", title="공공와이파이 · Public Wi-Fi",
         description="476 APs at 266 sites (2021): availability, clients and traffic by category, install year "
                     "and site.",
-        rows=[by_category, by_year, by_site, drill], tags=["wifi"],
+        rows=[by_category, by_year, by_site, ap_detail], tags=["wifi"],
+        links=[Link("NOC 종합 · Overview", dashboard_url(drill.OVERVIEW)),
+               Link("분류 상세 · Category", dashboard_url(drill.CATEGORY, category="${category}")),
+               Link("사이트 상세 · Site", dashboard_url(drill.SITE, category="${category}", site="${site}"))],
+        annotations=[drill.reboot_annotation('role="ap"')],
         variables=[
             Variable("category", "분류 (category)", 'label_values(nms_site_devices{role="ap"}, category)'),
-            Variable("site", "사이트 (site)", f'label_values(nms_site_devices{{role="ap",{_CAT}}}, site)',
-                     multi=False, include_all=False, all_value=None),
+            drill.site_variable(),
         ])

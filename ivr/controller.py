@@ -232,8 +232,10 @@ class IvrController:
                 self.stats.lines_in_use = len(self.calls)
                 label = "call-start"
             elif kind == "NmsCallEnd":
-                self.stats.call_ended(msg.get("Outcome") or "abandoned")
-                self.calls.pop(msg.get("Uniqueid"), None)
+                outcome = msg.get("Outcome") or "abandoned"
+                self.stats.call_ended(outcome)
+                live = self.calls.pop(msg.get("Uniqueid"), None)
+                self.store.add_call(time.time(), outcome, msg.get("Department") or (live.department if live else ""))
                 self.stats.lines_in_use = len(self.calls)
                 label = "call-end"
             else:

@@ -42,6 +42,12 @@ CREATE TABLE IF NOT EXISTS legal_holds (
     created     REAL NOT NULL,
     released    REAL                -- set when released early (the row stays, as a record)
 );
+CREATE TABLE IF NOT EXISTS calls (
+    time        REAL NOT NULL,      -- when the call ended (host clock, Unix seconds)
+    outcome     TEXT NOT NULL,      -- connected | busy | after-hours | abandoned | unanswered
+    department  TEXT NOT NULL       -- '' when the caller never reached a department
+);
+CREATE INDEX IF NOT EXISTS calls_time ON calls(time);
 """
 MAX_HOLD_REASON = 500
 
@@ -157,6 +163,24 @@ class EventStore:
                 "SELECT count(*) FROM protection_events WHERE caller_hash = ? AND time < ? AND time >= ?",
                 (caller_hash, before, before - window)).fetchone()[0]
 
+    def add_call(self, when: float, outcome: str, department: str = "") -> None:
+        """One ended call: counted exactly per day by :meth:`calls_since` (no caller data is kept)."""
+        with self._lock:
+            self._db.execute("INSERT INTO calls VALUES (?,?,?)", (when, outcome, department or ""))
+
+    def calls_since(self, since: float) -> dict[str, int]:
+        """Ended calls by outcome from ``since`` on."""
+        with self._lock:
+            return dict(self._db.execute(
+                "SELECT outcome, count(*) FROM calls WHERE time >= ? GROUP BY outcome", (since,)).fetchall())
+
+    def protection_since(self, since: float) -> dict[tuple[str, str], int]:
+        """Stored protection events by (department, kind) from ``since`` on."""
+        with self._lock:
+            rows = self._db.execute("SELECT department, kind, count(*) FROM protection_events WHERE time >= ? "
+                                    "GROUP BY department, kind", (since,)).fetchall()
+        return {(dept, kind): n for dept, kind, n in rows}
+
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM protection_events").fetchone()[0]
@@ -169,6 +193,7 @@ class EventStore:
         with self._lock:
             ids = [r[0] for r in self._db.execute(f"SELECT event_id {query}", (before, now)).fetchall()]
             self._db.execute(f"DELETE {query}", (before, now))
+            self._db.execute("DELETE FROM calls WHERE time < ?", (before,))
             return ids
 
     # --- legal holds ------------------------------------------------------------------------------

@@ -7,12 +7,17 @@ register it once and lets tests create as many controllers as they need.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import threading
+import time
+import zoneinfo
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+from ivr.events import EventStore
 
 #: Fine around the 50 ms goal, so that a quantile read from the histogram is close to the truth
 #: and "share of events under 50 ms" is exact.
@@ -150,3 +155,51 @@ def _trunk_metrics(trunks: dict[str, TrunkHealth]):
     yield registered
     yield reachable
     yield rtt
+
+
+def day_start(timezone: str, now: float | None = None) -> float:
+    """Unix time of the last local midnight in ``timezone`` (the district's day, not the host's)."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    local = dt.datetime.fromtimestamp(time.time() if now is None else now, zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+class IvrTodayCollector:
+    """Exact counts of the local day, read from the event store at scrape time, and department names.
+
+    Calls and protection events are evidence: a dashboard shows these whole numbers rather than
+    ``increase()`` over a counter, which Prometheus extrapolates (1.2, 9.3 calls).
+    """
+
+    def __init__(self, store: EventStore, timezone: Callable[[], str],
+                 departments: Callable[[], Iterable[tuple[str, str, bool]]]):
+        """``departments`` returns (id, Korean name, protection on) for each configured department."""
+        self.store = store
+        self.timezone = timezone
+        self.departments = departments
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        since = day_start(self.timezone())
+        departments = list(self.departments())
+        calls = dict.fromkeys(OUTCOMES, 0) | self.store.calls_since(since)
+        g = GaugeMetricFamily("nms_ivr_calls_today", "Ended inbound calls since local midnight, by outcome "
+                              "(exact, from the event store)", labels=["outcome"])
+        for outcome in sorted(set(OUTCOMES) | set(calls)):
+            g.add_metric([outcome], calls.get(outcome, 0))
+        yield g
+        events = {(dept, kind): 0 for dept, _, protected in departments if protected for kind in PROTECTION_KINDS}
+        events.update(self.store.protection_since(since))
+        g = GaugeMetricFamily("nms_ivr_protection_events_today", "Stored staff-protection events since local "
+                              "midnight, by department and kind (exact, from the event store)",
+                              labels=["department", "kind"])
+        for (dept, kind), n in sorted(events.items()):
+            g.add_metric([dept, kind], n)
+        yield g
+        g = GaugeMetricFamily("nms_ivr_department_info", "Departments of the IVR with their Korean name",
+                              labels=["department", "name", "protection"])
+        for dept, name, protected in departments:
+            g.add_metric([dept, name, "true" if protected else "false"], 1)
+        yield g

@@ -16,7 +16,7 @@ from ivr.config import DEFAULT_CONFIG, IvrConfig, load_config
 from ivr.controller import IvrController
 from ivr.events import EventStore
 from ivr.holidays import last_date_timestamp
-from ivr.metrics import IvrCollector, IvrStats
+from ivr.metrics import IvrCollector, IvrStats, IvrTodayCollector
 from ivr.render import RenderOptions, secret_options
 from nms.secrets import SecretResolver
 
@@ -124,4 +124,6 @@ class IvrService:
         return config
 
     def collectors(self) -> list:
-        return [IvrCollector(self.stats)]
+        return [IvrCollector(self.stats),
+                IvrTodayCollector(self.store, lambda: self.config.hours.timezone,
+                                  lambda: [(d.id, d.name, d.protection) for d in self.config.departments])]

@@ -257,3 +257,21 @@ def test_malformed_responses_are_counted_decode_errors(tmp_path):
                 if line.startswith("nms_snmp_decode_errors_total{"))
     assert total == len(payloads)
     assert _up(text, "sw-g") == 0
+
+
+def test_down_since_is_the_first_failed_poll_after_the_last_answer():
+    """What the dashboards show as "down for": kept across further failures, cleared by an answer."""
+    from collectors.snmp.poller import DeviceSample
+    from collectors.snmp.state import DeviceState
+    from nms.inventory.models import Device
+
+    dev = Device(name="ap-1", role="ap", site="park-001", address="127.0.0.1", profile="ap-cisco",
+                 credentials="district-v2c")
+    state = DeviceState(dev, "park-001", "park")
+    state.record(DeviceSample("ap-1", started=100.0, ok=False, error="timeout"))
+    assert state.down_since == 100.0  # never answered: down since the first poll
+    state.record(DeviceSample("ap-1", started=160.0, ok=True))
+    assert state.down_since is None
+    state.record(DeviceSample("ap-1", started=220.0, ok=False, error="timeout"))
+    state.record(DeviceSample("ap-1", started=280.0, ok=False, error="timeout"))
+    assert state.down_since == 220.0

@@ -87,6 +87,8 @@ class SnmpMetrics:
         up = _family("nms_device_up", "1 if the last SNMP poll of the device succeeded, else 0", "gauge")
         duration = _family("nms_snmp_poll_duration_seconds", "Duration of the device's last poll", "gauge")
         stamp = _family("nms_snmp_last_poll_timestamp_seconds", "When the device's last poll started", "gauge")
+        down = _family("nms_device_down_since_timestamp_seconds", "Start of the first failed poll since the "
+                       "device last answered (or since the service started); absent while it answers", "gauge")
         uptime = _family("sysUpTime", "The time since the network management portion of the system was "
                          "last re-initialized (SNMPv2-MIB), in hundredths of a second", "gauge")
         clients = _family("nms_ap_clients", "Wi-Fi clients associated with the AP", "gauge")
@@ -97,6 +99,8 @@ class SnmpMetrics:
             up.add_sample("nms_device_up", labels, 1.0 if st.last.ok else 0.0)
             duration.add_sample("nms_snmp_poll_duration_seconds", labels, st.last.duration)
             stamp.add_sample("nms_snmp_last_poll_timestamp_seconds", labels, st.last.started)
+            if st.down_since is not None:
+                down.add_sample("nms_device_down_since_timestamp_seconds", labels, st.down_since)
             if not st.last.ok:
                 continue
             value = st.last.scalars.get("sysUpTime")
@@ -105,7 +109,7 @@ class SnmpMetrics:
             count = _ap_clients(st.last)
             if count is not None:
                 clients.add_sample("nms_ap_clients", labels, count)
-        yield from (up, duration, stamp, uptime, clients)
+        yield from (up, duration, stamp, down, uptime, clients)
 
     def _interface_families(self, states: list[DeviceState]) -> Iterator[Metric]:
         families = {name: _family(name, f"IF-MIB {name}", "counter") for name in IF_COUNTERS}

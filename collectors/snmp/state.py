@@ -32,6 +32,8 @@ class DeviceState:
     reboots: int = 0
     wraps: int = 0
     octets: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLLUP_COLUMNS, 0))
+    down_since: float | None = None
+    """Start of the first failed poll after the last success (or of the first poll): None while up."""
 
     @property
     def up(self) -> bool:
@@ -42,7 +44,10 @@ class DeviceState:
         if not sample.ok:
             self.errors[sample.error or "unknown"] += 1
             self.last = sample
+            if self.down_since is None:
+                self.down_since = sample.started
             return
+        self.down_since = None
         previous = self.last_ok
         if previous is not None:
             self._account(previous, sample)
