@@ -76,7 +76,7 @@ class FlowService:
         self._thread.start()
 
     async def start(self) -> None:
-        self.start_threads()
+        await asyncio.to_thread(self.start_threads)  # receive processes take a moment to start
 
     def stop_threads(self) -> None:
         self._stop.set()
