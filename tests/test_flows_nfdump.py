@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from collectors.flows.aggregate import protocol_name
@@ -112,17 +114,9 @@ def test_fast_path_equals_reference_decoder(version: int, capture, tmp_path) -> 
     assert sites == expected
 
 
-def test_biflows_equal_nfdump(tmp_path) -> None:
-    """RFC 5103 biflows (softflowd -b, IPFIX): the reverse direction is counted the other way round.
-
-    nfdump stores a biflow as one record with in and out counters; the yardstick is its records:
-    a protocol or service gets both directions, the destination's site sends the reverse bytes.
-    """
-    import ipaddress
-
-    from collectors.flows.engine import FlowEngine
-
-    pcap = make_conversations(tmp_path / "conversations.pcap", count=3000)
+def _stored_biflows(tmp_path, count: int, seed: int) -> tuple[list[bytes], list, Path]:
+    """softflowd's IPFIX biflows of a two-way capture, and what nfcapd stored of them (all of it)."""
+    pcap = make_conversations(tmp_path / "conversations.pcap", count=count, seed=seed)
     exported, datagrams = export_datagrams(pcap, 10, tmp_path, biflows=True)
     nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port(), buffer=NFCAPD_BUFFER)
     try:
@@ -132,36 +126,32 @@ def test_biflows_equal_nfdump(tmp_path) -> None:
     finally:
         nfcapd.stop()
     theirs = nfdump_records(nfcapd.directory)
-    assert len(theirs) == exported and sum(1 for r in theirs if r.rpackets) > 1000
+    assert len(theirs) == exported and sum(1 for r in theirs if r.rpackets) > count // 3
+    return datagrams, theirs, nfcapd.directory
+
+
+def test_biflows_equal_nfdump(tmp_path) -> None:
+    """RFC 5103 biflows (softflowd -b, IPFIX): the reverse direction is counted the other way round.
+
+    nfdump stores a biflow as one record with in and out counters; the yardstick is its records:
+    a protocol or service gets both directions, the destination's site sends the reverse bytes.
+    """
+    from collectors.flows.engine import FlowEngine
+
+    datagrams, theirs, _ = _stored_biflows(tmp_path, 3000, 5)
     engine = FlowEngine(flow_settings(), SiteMap(SITES))
     engine.process([(d, "127.0.0.1") for d in datagrams], now=1.0)
     snap = engine.aggregator.snapshot()
-    protocols: dict[str, list[int]] = {}
-    sites: dict[tuple[str, str, str], list[int]] = {}
-    talkers: dict[str, int] = {}
-    site_map = SiteMap(SITES)
-    for r in theirs:
-        cell = protocols.setdefault(protocol_name(r.proto), [0, 0, 0])
-        cell[0] += r.bytes + r.rbytes
-        cell[1] += r.packets + r.rpackets
-        cell[2] += 1
-        for sender, receiver, nbytes, packets, flows in ((r.src, r.dst, r.bytes, r.packets, 1),
-                                                         (r.dst, r.src, r.rbytes, r.rpackets, 0)):
-            if not (nbytes or packets or flows):
-                continue
-            talkers[sender] = talkers.get(sender, 0) + nbytes
-            for address, direction in ((sender, "out"), (receiver, "in")):
-                site = sites.setdefault((*site_map.site_of(address), direction), [0, 0, 0])
-                site[0] += nbytes
-                site[1] += packets
-                site[2] += flows
-    assert snap["protocols"] == protocols
+    want = _yardstick(theirs, set(engine.settings.ports))
+    protocols = _yardstick_protocols(theirs)
+    assert as_tuples(snap["protocols"]) == protocols
     assert sum(b for b, _, _ in protocols.values()) > sum(r.bytes for r in theirs)  # reverse bytes are there
-    assert snap["sites"] == sites
-    top = sorted(talkers.items(), key=lambda kv: (-kv[1], ipaddress.ip_address(kv[0]).packed))[:10]
+    assert snap["sites"] == want["sites"]
+    assert snap["services"] == want["services"]
     ours = engine.aggregator.talkers.current()
-    assert [b for _, b in ours] == [b for _, b in top]
-    assert {a for a, _ in ours} <= {a for a, b in talkers.items() if b >= top[-1][1]}
+    assert [b for _, b in ours] == [b for _, b in want["top"][:10]]
+    tenth = want["top"][9][1]
+    assert {a for a, _ in ours} <= {a for a, b in want["top"] if b >= tenth}
     assert engine.stats()["errors"] == {}
 
 
@@ -298,21 +288,12 @@ def test_sequence_loss_of_a_real_export_is_exact(version: int, capture, tmp_path
 def test_nfreplay_v9_biflows_equal_nfdump(tmp_path) -> None:
     """softflowd's IPFIX biflows stored by nfcapd, replayed by nfreplay as NetFlow v9: the other
     direction travels in OUT_BYTES/OUT_PKTS (IE 23/24) and is counted as a biflow's reverse."""
-    pcap = make_conversations(tmp_path / "conversations.pcap", count=2000, seed=8)
-    exported, datagrams = export_datagrams(pcap, 10, tmp_path, biflows=True)
-    nfcapd = Nfcapd(tmp_path / "nfcapd", free_udp_port(), buffer=NFCAPD_BUFFER)
-    try:
-        send_datagrams(datagrams, nfcapd.port)
-        nfcapd.settle()
-        assert nfcapd.kernel_drops() == 0
-    finally:
-        nfcapd.stop()
-    theirs = nfdump_records(nfcapd.directory)
-    assert len(theirs) == exported and sum(r.rbytes for r in theirs) > 0
+    _, theirs, directory = _stored_biflows(tmp_path, 2000, 8)
+    exported = len(theirs)
     from collectors.flows.engine import FlowEngine
 
     engine = FlowEngine(flow_settings(top_window=3600), SiteMap(SITES))
-    engine.process([(d, "127.0.0.1") for d in nfreplay(nfcapd_files(nfcapd.directory))], now=1.0)
+    engine.process([(d, "127.0.0.1") for d in nfreplay(nfcapd_files(directory))], now=1.0)
     want = _yardstick(theirs, set(engine.settings.ports))
     snap = engine.aggregator.snapshot()
     assert snap["services"] == want["services"]
@@ -324,7 +305,7 @@ def test_nfreplay_v9_biflows_equal_nfdump(tmp_path) -> None:
     import subprocess
 
     aggregated = tmp_path / "aggregated.nf"
-    subprocess.run(["nfdump", "-R", str(nfcapd.directory), "-A", "proto", "-w", str(aggregated)], check=True,
+    subprocess.run(["nfdump", "-R", str(directory), "-A", "proto", "-w", str(aggregated)], check=True,
                    capture_output=True)
     engine = FlowEngine(flow_settings(), SiteMap(SITES))
     engine.process([(d, "127.0.0.1") for d in nfreplay([aggregated])], now=1.0)
