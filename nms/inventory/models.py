@@ -52,6 +52,9 @@ class Site(_Strict):
     installed: int | None = Field(default=None, ge=2000, le=2100, description="Wi-Fi install year")
     subnets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(default_factory=list)
     address: str | None = Field(default=None, description="street address")
+    important: bool = Field(default=False, description="a dark site is critical even with a single AP")
+    upstream: Name | None = Field(default=None, description="the access switch the site's APs hang off; "
+                                  "default: derived (nms.inventory.topology)")
 
 
 class Device(_Strict):
@@ -69,6 +72,8 @@ class Device(_Strict):
     tags: list[str] = Field(default_factory=list)
     timeout: float | None = Field(default=None, gt=0, le=60, description="overrides the class timeout")
     retries: int | None = Field(default=None, ge=0, le=10)
+    upstream: Name | None = Field(default=None, description="the device this one reaches the network through; "
+                                  "default: derived (nms.inventory.topology)")
 
 
 class Inventory(_Strict):
@@ -119,4 +124,8 @@ class Inventory(_Strict):
                 found.append((("devices", i, "credentials"),
                               f"unknown credential set {dev.credentials!r} "
                               f"(known: {', '.join(sorted(credentials))})"))
+        if not found:  # the topology's checks need unique names and known sites
+            from nms.inventory.topology import problems as topology_problems
+
+            found += topology_problems(self)
         return found
