@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from collectors.flows.settings import FlowSettings
 from nms.admin.settings import AdminSettings
+from nms.alerting.settings import AlertingSettings
 from nms.inventory.models import Role
 
 
@@ -59,3 +60,4 @@ class Settings(_Strict):
     flows: FlowSettings = FlowSettings()
     ivr: IvrSettings = IvrSettings()
     admin: AdminSettings = AdminSettings()
+    alerting: AlertingSettings = AlertingSettings()
