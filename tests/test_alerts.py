@@ -56,7 +56,8 @@ ISSUE_14_RULES = {
     "notifications failing": "NmsAlertDeliveryFailing",
 }
 RUNBOOKS = REPO / "docs" / "runbooks"
-DASHBOARD_UIDS = {json.loads(p.read_text(encoding="utf-8"))["uid"] for p in (REPO / "dashboards" / "json").glob("*.json")}
+DASHBOARD_UIDS = {json.loads(p.read_text(encoding="utf-8"))["uid"]
+                  for p in (REPO / "dashboards" / "json").glob("*.json")}
 HANGUL = re.compile(r"[가-힣]")
 
 
