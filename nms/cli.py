@@ -182,6 +182,12 @@ def _services(args: argparse.Namespace, district: District, lab_state=None) -> l
         from collectors.flows.service import FlowService
 
         services.append(FlowService(district))
+    if district.settings.traps.enabled:
+        from collectors.traps.service import TrapReceiverService
+        from nms.secrets import SecretResolver
+
+        services.append(TrapReceiverService(district, SecretResolver(Path(args.secrets_dir) if args.secrets_dir
+                                                                     else None)))
     if district.settings.alerting.enabled:
         from nms.alerting.service import AlertRelayService
         from nms.secrets import SecretResolver

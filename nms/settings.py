@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from collectors.flows.settings import FlowSettings
+from collectors.traps.settings import TrapSettings
 from nms.admin.settings import AdminSettings
 from nms.alerting.settings import AlertingSettings
 from nms.inventory.models import Role
@@ -61,3 +62,4 @@ class Settings(_Strict):
     ivr: IvrSettings = IvrSettings()
     admin: AdminSettings = AdminSettings()
     alerting: AlertingSettings = AlertingSettings()
+    traps: TrapSettings = TrapSettings()

@@ -1,0 +1,105 @@
+"""The trap receiver as a service of ``nms run``: a UDP listener, the inventory's addresses, the state."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from typing import Protocol
+
+from collectors.traps.decode import TrapDecodeError, decode
+from collectors.traps.settings import TrapSettings
+from collectors.traps.state import TrapState
+from nms.inventory.models import Inventory
+from nms.secrets import SecretResolver
+
+log = logging.getLogger(__name__)
+
+
+class _Configured(Protocol):
+    @property
+    def inventory(self) -> Inventory: ...
+
+    @property
+    def settings(self) -> object: ...
+
+
+def _settings(district: _Configured) -> TrapSettings:
+    found = getattr(district.settings, "traps", None)
+    return found if isinstance(found, TrapSettings) else TrapSettings()
+
+
+def _sources(inventory: Inventory) -> dict[str, str]:
+    """Management address -> device; the first device wins where several share one address."""
+    found: dict[str, str] = {}
+    for device in inventory.devices:
+        found.setdefault(str(ipaddress.ip_address(device.address)), device.name)
+    return found
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, service: TrapReceiverService):
+        self.service = service
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        self.service.handle(data, str(addr[0]))
+
+
+class TrapReceiverService:
+    name = "traps"
+
+    def __init__(self, district: _Configured, secrets: SecretResolver | None = None):
+        self.secrets = secrets or SecretResolver()
+        self.settings = _settings(district)
+        self.state = TrapState(self.settings.max_interfaces, self.settings.max_unknown_oids,
+                               self.settings.link_state_ttl)
+        self._apply(district, self.settings)
+        self.transport: asyncio.DatagramTransport | None = None
+        self.port = 0
+
+    def _apply(self, district: _Configured, settings: TrapSettings) -> None:
+        self.communities = [self.secrets.get(name).encode() for name in settings.communities]
+        self.sources = _sources(district.inventory)
+        self.settings = settings
+        self.state.ttl = settings.link_state_ttl
+        self.state.max_interfaces, self.state.max_unknown_oids = settings.max_interfaces, settings.max_unknown_oids
+
+    def handle(self, data: bytes, source: str) -> None:
+        device = self.sources.get(source.removeprefix("::ffff:"))
+        if device is None:
+            self.state.drop("unknown-source")
+            return
+        if len(data) > self.settings.max_datagram:
+            self.state.drop("too-large")
+            return
+        try:
+            trap = decode(data)
+        except TrapDecodeError as exc:
+            self.state.drop(exc.reason)
+            return
+        name = self.state.accept(device, trap, self.communities)
+        if name in ("linkDown", "linkUp", "coldStart", "warmStart"):
+            log.info("trap %s from %s", name, device)
+
+    async def start(self) -> None:
+        host, _, port = self.settings.listen.rpartition(":")
+        loop = asyncio.get_running_loop()
+        self.transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self),
+                                                                local_addr=(host.strip("[]"), int(port)))
+        self.port = self.transport.get_extra_info("sockname")[1]
+        log.info("receiving SNMP traps on %s:%d/udp", host, self.port)
+
+    async def stop(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+    def reload(self, district: _Configured) -> None:
+        new = _settings(district)
+        if new.listen != self.settings.listen:
+            log.warning("traps.listen changed to %s; it applies at the next restart", new.listen)
+            new = new.model_copy(update={"listen": self.settings.listen})
+        self._apply(district, new)
+
+    def collectors(self) -> list[TrapState]:
+        return [self.state]
