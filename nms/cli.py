@@ -225,7 +225,8 @@ def _admin_service(district: District, lab_state=None):
         state_dir = Path(lab_state.run_dir) / "admin"
         settings = settings.model_copy(update={
             "state_dir": state_dir, "users_db": state_dir / "users.sqlite3",
-            "sounds_dir": rootfs_path() / "usr/share/asterisk/sounds"})
+            "sounds_dir": rootfs_path() / "usr/share/asterisk/sounds",
+            "alertmanager_url": lab_state.alertmanager_url})
         name, secret_file = ensure_admin_login(settings.users_db, Path(lab_state.secrets_dir))
         print(f"admin page login (lab only): user {name}, password in {secret_file}", file=sys.stderr)
     return AdminService(district, settings=settings)
