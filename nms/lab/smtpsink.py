@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     host, _, port = args.listen.rpartition(":")
     if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
         parser.error(f"the lab's mail server listens on loopback only, not {host!r}")
-    args.maildir.mkdir(parents=True, exist_ok=True)
+    for sub in ("tmp", "new", "cur"):  # a Maildir; mailbox.Maildir only creates them for a new directory
+        (args.maildir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
     controller = Controller(Mailbox(args.maildir), hostname=host, port=int(port))
     controller.start()
     print(f"SMTP sink on {args.listen}, Maildir {args.maildir}", file=sys.stderr, flush=True)
