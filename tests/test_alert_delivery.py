@@ -40,6 +40,7 @@ from nms.lab import AgentSet, LabOptions, start_agents
 from nms.lab.alertmanager import Intervals, ensure_token, start_alertmanager
 from nms.lab.prometheus import start_prometheus
 from nms.secrets import SecretResolver
+from tests import service_runner
 from tests.alerting_fixtures import Messenger
 from tests.district_builder import device, write_district
 from tests.lab_fixtures import free_tcp_port, free_udp_port
@@ -109,14 +110,10 @@ class Inbox:
             return list(self.mails)
 
 
-def wait_for(check: Callable[[], T | None], timeout: float, what: str, step: float = 0.2) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+def wait_for(check: Callable[[], T | None], timeout: float, what: str) -> T:
+    value = service_runner.wait_for(check, timeout)
+    assert value, f"timed out after {timeout:.0f} s waiting for {what}"
+    return value
 
 
 def get_json(url: str) -> dict | list:

@@ -10,6 +10,7 @@ from typing import Protocol
 from collectors.traps.decode import TrapDecodeError, decode
 from collectors.traps.settings import TrapSettings
 from collectors.traps.state import TrapState
+from nms.configfile import section
 from nms.inventory.models import Inventory
 from nms.secrets import SecretResolver
 
@@ -22,11 +23,6 @@ class _Configured(Protocol):
 
     @property
     def settings(self) -> object: ...
-
-
-def _settings(district: _Configured) -> TrapSettings:
-    found = getattr(district.settings, "traps", None)
-    return found if isinstance(found, TrapSettings) else TrapSettings()
 
 
 def _sources(inventory: Inventory) -> dict[str, str]:
@@ -50,7 +46,7 @@ class TrapReceiverService:
 
     def __init__(self, district: _Configured, secrets: SecretResolver | None = None):
         self.secrets = secrets or SecretResolver()
-        self.settings = _settings(district)
+        self.settings = section(district.settings, "traps", TrapSettings)
         self.state = TrapState(self.settings.max_interfaces, self.settings.max_unknown_oids,
                                self.settings.link_state_ttl)
         self._apply(district, self.settings)
@@ -95,7 +91,7 @@ class TrapReceiverService:
             self.transport = None
 
     def reload(self, district: _Configured) -> None:
-        new = _settings(district)
+        new = section(district.settings, "traps", TrapSettings)
         if new.listen != self.settings.listen:
             log.warning("traps.listen changed to %s; it applies at the next restart", new.listen)
             new = new.model_copy(update={"listen": self.settings.listen})

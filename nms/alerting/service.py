@@ -12,6 +12,7 @@ from prometheus_client.metrics_core import Metric
 from nms.alerting.log import DeliveryLog
 from nms.alerting.relay import Counters, Endpoint, Forwarder, RelayServer
 from nms.alerting.settings import AlertingSettings
+from nms.configfile import section
 from nms.secrets import SecretResolver
 
 log = logging.getLogger(__name__)
@@ -25,11 +26,6 @@ class _Configured(Protocol):
 
     @property
     def settings(self) -> object: ...
-
-
-def _settings(district: _Configured) -> AlertingSettings:
-    found = getattr(district.settings, "alerting", None)
-    return found if isinstance(found, AlertingSettings) else AlertingSettings()
 
 
 class RelayMetrics:
@@ -74,7 +70,7 @@ class AlertRelayService:
 
     def __init__(self, district: _Configured, secrets: SecretResolver | None = None):
         self.secrets = secrets or SecretResolver()
-        self.settings = _settings(district)
+        self.settings = section(district.settings, "alerting", AlertingSettings)
         self._apply(district, self.settings)  # resolves the secrets now: a missing one stops the start
         self.counters = Counters()
         base = Path(district.config_path).parent
@@ -108,7 +104,7 @@ class AlertRelayService:
         self.server.stop()
 
     def reload(self, district: _Configured) -> None:
-        new = _settings(district)
+        new = section(district.settings, "alerting", AlertingSettings)
         if new.listen != self.settings.listen:
             log.warning("alert relay: alerting.listen changed to %s; it applies at the next restart", new.listen)
             new = new.model_copy(update={"listen": self.settings.listen})

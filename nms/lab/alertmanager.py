@@ -9,8 +9,6 @@ Clustering is off (no gossip port), so several labs can run side by side.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,11 +35,7 @@ class Intervals:
 
 
 def tool(path: str) -> str:
-    found = path if Path(path).exists() else shutil.which(Path(path).name)
-    if not found:
-        raise LabError("alertmanager", f"{path} 가 없습니다: Debian 패키지 'prometheus-alertmanager'를 "
-                       "설치하세요 (`make setup`)")
-    return found
+    return processes.find_tool(path, "alertmanager", "prometheus-alertmanager")
 
 
 def _shorten(route: dict, intervals: Intervals) -> None:
@@ -72,12 +66,7 @@ def render_config(smtp: str, relay_url: str, token_file: Path, intervals: Interv
 
 def check_config(path: Path) -> str:
     """``amtool check-config``; LabError with its output if refused."""
-    done = subprocess.run([tool(AMTOOL), "check-config", "--", str(path)], capture_output=True, text=True,
-                          timeout=60)
-    output = (done.stdout + done.stderr).strip()
-    if done.returncode != 0:
-        raise LabError("alertmanager", f"amtool check-config 가 설정을 거부했습니다: {path}", tail=output)
-    return output
+    return processes.check_config("alertmanager", [tool(AMTOOL), "check-config", "--"], path)
 
 
 def ensure_token(path: Path) -> Path:

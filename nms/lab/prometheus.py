@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -24,10 +22,7 @@ MARKER = "prometheus.yml"
 
 
 def _tool(path: str) -> str:
-    found = path if Path(path).exists() else shutil.which(Path(path).name)
-    if not found:
-        raise LabError("prometheus", f"{path} 가 없습니다: Debian 패키지 'prometheus'를 설치하세요 (`make setup`)")
-    return found
+    return processes.find_tool(path, "prometheus", "prometheus")
 
 
 def scrape_target(listen: str) -> str:
@@ -71,12 +66,7 @@ def write_config(directory: Path, service_listen: str, listen: str, rule_files: 
 
 def check_config(path: Path) -> str:
     """``promtool check config``; LabError with its output if the config is refused."""
-    done = subprocess.run([_tool(PROMTOOL), "check", "config", str(path)], capture_output=True, text=True,
-                          timeout=60)
-    output = (done.stdout + done.stderr).strip()
-    if done.returncode != 0:
-        raise LabError("prometheus", f"promtool check config 가 설정을 거부했습니다: {path}", tail=output)
-    return output
+    return processes.check_config("prometheus", [_tool(PROMTOOL), "check", "config"], path)
 
 
 def port_free(listen: str) -> bool:
