@@ -20,7 +20,7 @@ setup: apt venv asterisk
 
 # Asterisk 22 from Debian sid, in its own root filesystem outside the repo (built once, ~20 s).
 asterisk: venv
-	@$(PY) -m nms.lab.asterisk build-rootfs
+	@$(PY) -m lab.asterisk build-rootfs
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -41,13 +41,13 @@ $(STAMPS)/venv: setup.cfg pyproject.toml
 venv: $(STAMPS)/venv
 
 run: setup
-	$(NMS) run --lab --run-dir $(RUN_DIR)
+	$(PY) -m lab run --run-dir $(RUN_DIR)
 
 lint: venv
-	$(VENV)/bin/ruff check nms collectors ivr dashboards tests bench
+	$(VENV)/bin/ruff check nms collectors ivr dashboards tests bench lab
 
 test: setup
-	$(VENV)/bin/ruff check nms collectors ivr dashboards tests bench
+	$(VENV)/bin/ruff check nms collectors ivr dashboards tests bench lab
 	$(PY) -m dashboards.build --check
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests
 

@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 from benchlib import publish  # noqa: E402
 
 from collectors.flows.engine import FlowEngine  # noqa: E402
-from collectors.flows.pcapgen import district_flows, write_pcap  # noqa: E402
 from collectors.flows.service import FlowService  # noqa: E402
 from collectors.flows.settings import FlowSettings  # noqa: E402
 from collectors.flows.sites import SiteMap  # noqa: E402
+from lab.pcapgen import district_flows, write_pcap  # noqa: E402
 from tests.flows_fixtures import Nfcapd, export_datagrams, free_udp_port, softflowd  # noqa: E402
 
 BURST_FLOWS = 200_000
@@ -45,7 +45,7 @@ NFCAPD_LARGE_BUFFER = 16 << 20  # asked; the kernel caps SO_RCVBUF at twice net.
 def site_map() -> tuple[SiteMap, list]:
     inventory = ROOT / "configs" / "inventory.yaml"
     try:
-        from nms.district import load_inventory
+        from nms.inventory.sources import load_inventory
 
         inv = load_inventory(inventory)
         sites = SiteMap.from_inventory(inv)

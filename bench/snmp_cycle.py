@@ -29,7 +29,7 @@ from benchlib import cpu_seconds, publish  # noqa: E402
 
 from collectors.snmp.plan import plan_for  # noqa: E402
 from collectors.snmp.service import SnmpCollector  # noqa: E402
-from nms.district import DEFAULT_CONFIG, District, load_district  # noqa: E402
+from nms.app.district import DEFAULT_CONFIG, District, load_district  # noqa: E402
 from nms.exposition import generate_text  # noqa: E402
 from nms.secrets import SecretResolver  # noqa: E402
 
@@ -151,10 +151,10 @@ def main() -> int:
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "snmp_cycle.json"))
     args = parser.parse_args()
 
-    from nms.lab import lab_down, lab_up
+    from lab import lab_down, lab_up
 
     district = load_district(Path(args.config))
-    from nms.lab.options import LabOptions
+    from lab.options import LabOptions
 
     state = lab_up(district, Path(args.run_dir), prometheus=False, progress=sys.stderr.isatty(),
                    options=LabOptions(flows=False, asterisk=False))

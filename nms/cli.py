@@ -10,17 +10,20 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nms import __version__
+from nms.app.district import DEFAULT_CONFIG, District, load_district
 from nms.configfile import ConfigError
-from nms.district import DEFAULT_CONFIG, District, load_district
+
+if TYPE_CHECKING:
+    from nms.admin.settings import AdminSettings
 
 log = logging.getLogger("nms")
-DEFAULT_RUN_DIR = Path(__file__).resolve().parent.parent / "run" / "lab"
 
 EPILOG = """\
 configuration:
@@ -34,14 +37,17 @@ reload:
   an invalid configuration is refused and the last good one stays in force.
 
 examples:
-  nms run --lab                       simulated district + every service (what `make run` does)
+  nms run                             every service of the configuration, one /metrics
   nms inventory summary --json        the seed tables, computed from the inventory
   nms collect --once                  poll every active device once and print the result
-  nms lab up | status | down          the simulated district on its own
+
+the simulated district (a development checkout only, not installed with nms):
+  python -m lab run                   simulated district + every service (what `make run` does)
+  python -m lab up | status | down    the simulated district on its own
 """
 
 
-def _setup_logging(level: str) -> None:
+def setup_logging(level: str) -> None:
     logging.basicConfig(level=getattr(logging, level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if level.upper() != "DEBUG":  # one line per job run is noise at the district's scale
@@ -100,18 +106,24 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import_netbox(args: argparse.Namespace) -> int:
+    from collectors.snmp.config import load_snmp_config
     from nms.inventory.netbox import run_import_netbox
 
     if args.target:
         target = Path(args.target)
     else:  # the configured inventory, even when the current one does not validate (it is being replaced)
+        from nms.app.settings import Settings
         from nms.configfile import read_yaml, validate
-        from nms.settings import Settings
 
         config = Path(args.config)
         inventory = validate(read_yaml(config), Settings).inventory
-        target = inventory if inventory.is_absolute() else config.parent / inventory
-    return run_import_netbox(args.url, args.token_env, target, args.apply, sys.stdout)
+        configured = inventory.file(config.parent)
+        if configured is None:
+            print(f"nms: {config}: the inventory comes from the {inventory.plugin} plugin, not a file; "
+                  "name the file to write with --target", file=sys.stderr)
+            return 2
+        target = configured
+    return run_import_netbox(args.url, args.token_env, target, args.apply, sys.stdout, load_snmp_config)
 
 
 # -- collector ---------------------------------------------------------------------------------
@@ -173,10 +185,22 @@ def _run_services(args: argparse.Namespace, district: District, services: list, 
     return 0
 
 
-def _services(args: argparse.Namespace, district: District, lab_state=None) -> list:
+@dataclass(frozen=True)
+class IvrOverrides:
+    """How a caller that hosts its own Asterisk (the lab) redirects the IVR service: where the
+    rendered configuration goes, and the prepare/render hooks applied on every (re)load."""
+
+    asterisk_etc: Path
+    prepare: Callable | None = None
+    render_options: Callable | None = None
+
+
+def _services(args: argparse.Namespace, district: District, ivr_overrides: IvrOverrides | None = None) -> list:
     """Every service that the configuration enables, in start order."""
     from nms.inventory.metrics import InventoryService
+    from nms.secrets import SecretResolver
 
+    secrets = SecretResolver(Path(args.secrets_dir) if args.secrets_dir else None)
     services = [InventoryService(district), _snmp_collector(args, district)]
     if district.settings.flows.enabled:
         from collectors.flows.service import FlowService
@@ -184,100 +208,50 @@ def _services(args: argparse.Namespace, district: District, lab_state=None) -> l
         services.append(FlowService(district))
     if district.settings.traps.enabled:
         from collectors.traps.service import TrapReceiverService
-        from nms.secrets import SecretResolver
 
-        services.append(TrapReceiverService(district, SecretResolver(Path(args.secrets_dir) if args.secrets_dir
-                                                                     else None)))
+        services.append(TrapReceiverService(district, secrets))
     if district.settings.alerting.enabled:
         from nms.alerting.service import AlertRelayService
-        from nms.secrets import SecretResolver
 
-        services.append(AlertRelayService(district, SecretResolver(Path(args.secrets_dir) if args.secrets_dir
-                                                                   else None)))
+        services.append(AlertRelayService(district, secrets))
     ivr = district.settings.ivr
     if ivr.enabled:
         from ivr.service import IvrService
-        from nms.secrets import SecretResolver
 
         config = ivr.config if ivr.config.is_absolute() else district.config_path.parent / ivr.config
-        secrets = SecretResolver(Path(args.secrets_dir) if args.secrets_dir else None)
-        if lab_state is not None and lab_state.asterisk_etc:
-            from nms.lab.control import lab_ivr_profile
-
-            prepare, render_options = lab_ivr_profile(lab_state)
-            services.append(IvrService(config, secrets=secrets, asterisk_etc=Path(lab_state.asterisk_etc),
-                                       render_options=render_options, prepare=prepare))
+        if ivr_overrides is not None:
+            services.append(IvrService(config, secrets=secrets, asterisk_etc=ivr_overrides.asterisk_etc,
+                                       render_options=ivr_overrides.render_options,
+                                       prepare=ivr_overrides.prepare))
         else:
             services.append(IvrService(config, secrets=secrets, asterisk_etc=ivr.asterisk_etc))
     return services
 
 
-def _admin_service(district: District, lab_state=None):
-    """The admin page; in the lab, with its own state and a generated admin login (no default password)."""
+def _admin_service(district: District, settings: AdminSettings | None = None):
+    """The admin page, with ``settings`` instead of nms.yaml's ``admin:`` when given (the lab's own)."""
     from nms.admin.service import AdminService
     from nms.admin.workspace import admin_settings
 
-    settings = admin_settings(district)
-    if lab_state is not None:
-        from nms.lab.asterisk import rootfs_path
-        from nms.lab.labsecrets import ensure_admin_login
-
-        state_dir = Path(lab_state.run_dir) / "admin"
-        settings = settings.model_copy(update={
-            "state_dir": state_dir, "users_db": state_dir / "users.sqlite3",
-            "sounds_dir": rootfs_path() / "usr/share/asterisk/sounds",
-            "alertmanager_url": lab_state.alertmanager_url})
-        name, secret_file = ensure_admin_login(settings.users_db, Path(lab_state.secrets_dir))
-        print(f"admin page login (lab only): user {name}, password in {secret_file}", file=sys.stderr)
-    return AdminService(district, settings=settings)
+    return AdminService(district, settings=settings or admin_settings(district))
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def run_district(args: argparse.Namespace, district: District, *, ivr_overrides: IvrOverrides | None = None,
+                 admin_settings: AdminSettings | None = None) -> int:
+    """Start every enabled service and serve until a signal: ``nms run``, and ``python -m lab run``."""
     from nms.secrets import SecretError
 
-    district = _load(args)
-    lab_state = None
-    if args.lab:
-        from nms.lab import lab_up
-
-        lab_state = lab_up(district, Path(args.run_dir), prometheus=not args.no_prometheus, progress=True)
-        os.environ["NMS_SECRETS_DIR"] = str(lab_state.secrets_dir)
-        args.secrets_dir = str(lab_state.secrets_dir)
-        print(lab_state.describe(), file=sys.stderr)
     try:
-        services = _services(args, district, lab_state)
+        services = _services(args, district, ivr_overrides)
     except SecretError as exc:
         print(f"nms: {exc}", file=sys.stderr)
         return 2
-    admin = _admin_service(district, lab_state) if district.settings.admin.enabled else None
-    try:
-        return _run_services(args, district, services, admin)
-    finally:
-        if lab_state is not None and not args.keep_lab:
-            from nms.lab import lab_down
-
-            lab_down(Path(args.run_dir))
+    admin = _admin_service(district, admin_settings) if district.settings.admin.enabled else None
+    return _run_services(args, district, services, admin)
 
 
-# -- lab -----------------------------------------------------------------------------------------
-def cmd_lab(args: argparse.Namespace) -> int:
-    from nms.lab import lab_down, lab_status, lab_up
-
-    run_dir = Path(args.run_dir)
-    if args.lab_action == "up":
-        state = lab_up(_load(args), run_dir, prometheus=not args.no_prometheus, progress=True)
-        print(state.describe())
-        return 0
-    if args.lab_action == "down":
-        lab_down(run_dir)
-        print(f"lab in {run_dir} stopped")
-        return 0
-    state = lab_status(run_dir)
-    if state is None:
-        print(f"no lab in {run_dir}")
-        return 1
-    print(state.describe())
-    return 0
+def cmd_run(args: argparse.Namespace) -> int:
+    return run_district(args, _load(args))
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -299,10 +273,6 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("run", cmd_run, "run every service (SNMP and flow collectors, IVR controller) with one /metrics")
-    p.add_argument("--lab", action="store_true", help="first start the simulated district (nms lab up)")
-    p.add_argument("--run-dir", default=str(DEFAULT_RUN_DIR), help="lab state directory (default: %(default)s)")
-    p.add_argument("--no-prometheus", action="store_true", help="with --lab: do not start Prometheus")
-    p.add_argument("--keep-lab", action="store_true", help="with --lab: leave the lab running on exit")
 
     p = add("collect", cmd_collect, "run the SNMP collector alone")
     p.add_argument("--once", action="store_true", help="poll every active device once, print, exit")
@@ -334,27 +304,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--target", help="inventory file to write (default: the configured inventory.yaml)")
     s.set_defaults(func=cmd_import_netbox)
 
-    p = add("lab", cmd_lab, "the simulated district: SNMP agents and Prometheus on loopback")
-    p.add_argument("lab_action", choices=["up", "down", "status"])
-    p.add_argument("--run-dir", default=str(DEFAULT_RUN_DIR), help="lab state directory (default: %(default)s)")
-    p.add_argument("--no-prometheus", action="store_true", help="do not start Prometheus")
-
     from collectors.flows.cli import register as register_flows
     from ivr.cli import register as register_ivr
     from nms.admin.cli import register as register_admin
 
-    register_flows(sub)
+    register_flows(sub, load_district)
     register_ivr(sub)
-    register_admin(sub)
+    register_admin(sub, load_district)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.log_level)
+    setup_logging(args.log_level)
+    return main_guard(lambda: args.func(args))
+
+
+def main_guard(job: Callable[[], int]) -> int:
+    """Run ``job``, mapping an invalid configuration to exit code 2 and Ctrl-C to 130."""
     try:
-        return args.func(args)
+        return job()
     except ConfigError as exc:
         print(f"nms: invalid configuration:\n{exc}", file=sys.stderr)
         return 2

@@ -15,26 +15,43 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, Self, TypeVar
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from nms.configfile import ConfigError
-from nms.district import District, load_district
 from nms.http import ServiceHttpServer
 
 log = logging.getLogger(__name__)
 
 
-class Service(Protocol):
+class Configuration(Protocol):
+    """The whole configuration as the runner handles it (the application's ``District``)."""
+
+    @property
+    def config_path(self) -> Path: ...
+
+    @property
+    def http_listen(self) -> str: ...
+
+    def reloaded(self) -> Self:
+        """The configuration read again; raises :class:`ConfigError` if it is not valid."""
+        ...
+
+
+C = TypeVar("C", bound=Configuration)
+C_contra = TypeVar("C_contra", contravariant=True)
+
+
+class Service(Protocol[C_contra]):
     name: str
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
-    def reload(self, district: District) -> None: ...
+    def reload(self, district: C_contra) -> None: ...
 
     def collectors(self) -> Iterable[Collector]: ...
 
@@ -58,8 +75,8 @@ class _ReloadMetrics:
         yield from (ok, when, failures)
 
 
-class ServiceRunner:
-    def __init__(self, config_path: Path, district: District, services: list[Service]):
+class ServiceRunner(Generic[C]):
+    def __init__(self, config_path: Path, district: C, services: list[Service[C]]):
         self.config_path = config_path
         self.district = district
         self.services = services
@@ -67,7 +84,7 @@ class ServiceRunner:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._started = False
-        self.http = ServiceHttpServer(district.settings.http.listen, self.all_collectors,
+        self.http = ServiceHttpServer(district.http_listen, self.all_collectors,
                                       self.reload_from_thread, lambda: self._started)
 
     def all_collectors(self) -> list[Collector]:
@@ -79,7 +96,7 @@ class ServiceRunner:
     def reload(self) -> tuple[bool, str]:
         """Load and validate everything, then hand it to every service. Runs on the event loop."""
         try:
-            district = load_district(self.config_path)
+            district = self.district.reloaded()
         except ConfigError as exc:
             self.reload_metrics.successful = 0
             self.reload_metrics.failures += 1

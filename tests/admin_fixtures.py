@@ -26,11 +26,11 @@ from ivr.config import IvrConfig, load_config
 from ivr.prompts import build_prompts
 from ivr.render import AmiUser, Directories, RenderOptions, render
 from ivr.service import IvrService
+from lab import asterisk as lab
 from nms.admin.service import AdminService
 from nms.admin.settings import AdminSettings
 from nms.admin.users import Role
-from nms.district import load_district
-from nms.lab import asterisk as lab
+from nms.app.district import load_district
 from nms.secrets import SecretResolver
 from nms.service import ServiceRunner
 from tests.district_builder import device, write_district
@@ -137,7 +137,7 @@ def start_stack(base: Path, name: str | None = None, inventory: Path | None = No
             root = lab.build_rootfs(quiet=True)
         except lab.AsteriskLabError as exc:
             pytest.fail(f"no Asterisk root filesystem ({exc}); run `make setup` "
-                        "(python -m nms.lab.asterisk build-rootfs)")
+                        "(python -m lab.asterisk build-rootfs)")
     name = name or instance_name("adm")
     base.mkdir(parents=True, exist_ok=True)
     agent = start_snmpd(base / "snmpd", "127.0.0.71", "core-1")

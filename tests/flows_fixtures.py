@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from collectors.flows.aggregate import protocol_name
-from collectors.flows.pcapgen import district_flows, write_pcap
-from collectors.flows.reference import Record
 from collectors.flows.settings import FlowSettings
+from lab.pcapgen import district_flows, write_pcap
+from tests.flows_reference import Record
 
 SUBNETS = [ipaddress.ip_network(n) for n in ("10.20.1.0/24", "10.20.2.0/24", "10.20.3.0/24",
                                               "2001:db8:20::/64")]

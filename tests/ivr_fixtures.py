@@ -22,7 +22,7 @@ from ivr.ami_protocol import AmiConnection
 from ivr.config import DEFAULT_CONFIG, IvrConfig, load_config
 from ivr.render import AmiUser, RenderOptions
 from ivr.service import IvrService
-from nms.lab import asterisk as lab
+from lab import asterisk as lab
 from nms.secrets import SecretResolver
 
 LAB_USER = "nms-lab"
@@ -58,7 +58,7 @@ def asterisk_rootfs() -> Path:
         return lab.build_rootfs(quiet=True)
     except lab.AsteriskLabError as exc:
         pytest.fail(f"no Asterisk root filesystem ({exc}); run `make setup` "
-                    "(python -m nms.lab.asterisk build-rootfs)")
+                    "(python -m lab.asterisk build-rootfs)")
 
 
 def config_data(*, real_hours: bool = False, ports: tuple[int, int] | None = None, **overrides: Any) -> dict:

@@ -1,4 +1,4 @@
-"""Fixtures for the simulated district (nms.lab): a small district and real snmpsim agents for it.
+"""Fixtures for the simulated district (lab): a small district and real snmpsim agents for it.
 
 Import the fixtures from conftest.py. ``lab_agents`` starts one snmpsim process per device, so a
 test can take one device down with ``lab_agents.stop_device(name)``.
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nms.district import District, load_district
-from nms.lab import AgentSet, LabOptions, start_agents
+from lab import AgentSet, LabOptions, start_agents
+from nms.app.district import District, load_district
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -96,7 +96,7 @@ def lab_run_dir() -> Iterator[Path]:
     try:
         yield path
     finally:  # a failed test must not leave its lab running
-        from nms.lab import lab_down
+        from lab import lab_down
 
         lab_down(path)
         shutil.rmtree(path, ignore_errors=True)

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from nms.district import load_district
+from nms.app.district import load_district
 from nms.service import ServiceRunner
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nms.lab.alertmanager import Intervals, ensure_token, start_alertmanager
+from lab.alertmanager import Intervals, ensure_token, start_alertmanager
 from tests.admin_fixtures import LightAdmin, csrf_of, make_light_admin
 from tests.lab_fixtures import free_tcp_port
 

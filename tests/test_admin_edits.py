@@ -32,7 +32,7 @@ CHILD = textwrap.dedent("""
     from nms.admin.changes import ChangeManager
     from nms.admin.settings import AdminSettings
     from nms.admin.workspace import Workspace
-    from nms.district import load_district
+    from nms.app.district import load_district
     from nms import admin
 
     base, key, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])

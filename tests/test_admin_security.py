@@ -134,7 +134,7 @@ def test_passwords_are_argon2id_hashes_and_there_is_no_default_user(light_admin,
         assert pw_hash.startswith("$argon2id$") and PASSWORDS[name] not in pw_hash
     from nms.admin.service import AdminService
     from nms.admin.settings import AdminSettings
-    from nms.district import load_district
+    from nms.app.district import load_district
 
     # A fresh state directory has no user at all: there is no default account.
     service = AdminService(load_district(light_admin.base / "nms.yaml"),

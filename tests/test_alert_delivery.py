@@ -4,7 +4,8 @@ Everything is real and on loopback: snmpsim agents (one process per device), the
 collector and inventory series, Debian's Prometheus with the shipped rules, Debian's Alertmanager
 with the shipped routing, inhibit rules and Korean templates, and an aiosmtpd SMTP server. Only
 the intervals are short: polls and evaluation every second, the rules' ``for:`` divided by 30
-(access switch 4 s, APs and sites 10 s), group_wait 2 s.
+(access switch 4 s, APs and sites 10 s), group_wait 2 s. The switches are polled less often (their
+agents are slow to answer hundreds of varbinds on a shared machine).
 
 "Taking the switch down" stops (SIGSTOP) the agents of the switch and of every AP behind it: a
 dead access switch makes its APs unreachable too, and the inhibit rules must hold their alerts back.
@@ -33,12 +34,12 @@ import yaml
 from aiosmtpd.controller import Controller
 
 from collectors.snmp.service import SnmpCollector
+from lab import AgentSet, LabOptions, start_agents
+from lab.alertmanager import Intervals, ensure_token, start_alertmanager
+from lab.prometheus import start_prometheus
 from nms.alerting.service import AlertRelayService
-from nms.district import load_district
+from nms.app.district import load_district
 from nms.inventory.metrics import InventoryService
-from nms.lab import AgentSet, LabOptions, start_agents
-from nms.lab.alertmanager import Intervals, ensure_token, start_alertmanager
-from nms.lab.prometheus import start_prometheus
 from nms.secrets import SecretResolver
 from tests import service_runner
 from tests.alerting_fixtures import Messenger
@@ -60,7 +61,7 @@ SITES = [
     {"id": "market-001", "name": "남문시장", "name_en": "Nammun Market", "category": "market",
      "upstream": "acc-sw-01"},
     {"id": "park-002", "name": "금천폭포공원", "name_en": "Geumcheon Waterfall Park", "category": "park",
-     "upstream": "acc-sw-02"},
+     "upstream": "core-sw-01"},
 ]
 BEHIND_SWITCH = ["acc-sw-01", "ap-gov-01", "ap-park-01", "ap-park-02", "ap-market-01"]
 
@@ -151,7 +152,6 @@ def stack(lab_run_dir: Path) -> Iterator[Stack]:
     devices = [
         device("core-sw-01", "backbone", next(hosts), agent_port, credentials="district-v2c"),
         device("acc-sw-01", "access", next(hosts), agent_port),
-        device("acc-sw-02", "access", next(hosts), agent_port, site="park-002"),
         device("ap-gov-01", "ap", next(hosts), agent_port),
         device("ap-park-01", "ap", next(hosts), agent_port, site="park-001"),
         device("ap-park-02", "ap", next(hosts), agent_port, site="park-001"),
@@ -163,6 +163,10 @@ def stack(lab_run_dir: Path) -> Iterator[Stack]:
     relay_listen = f"127.0.0.1:{free_tcp_port()}"
     messenger = Messenger()
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    # The switches' agents answer hundreds of varbinds (snmpsim: ~1 ms of CPU each) on a shared
+    # machine: poll them less often and wait longer, so that only the outage makes anything fire.
+    settings["polling"]["classes"]["backbone"] = {"interval": 30, "timeout": 5.0, "retries": 1}
+    settings["polling"]["classes"]["access"] = {"interval": 2 * EVALUATION, "timeout": 1.5, "retries": 0}
     settings["alerting"] = {"enabled": True, "listen": relay_listen, "log": "deliveries.jsonl",
                             "forward": {"url": messenger.url, "backoff": 0.2}}
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
@@ -203,8 +207,8 @@ def stack(lab_run_dir: Path) -> Iterator[Stack]:
 
 
 def test_access_switch_outage_is_one_korean_mail_naming_its_sites(stack: Stack) -> None:
-    wait_for(lambda: len(stack.query("nms_device_up == 1")) == 8 and stack.query("nms_site_info"), 60,
-             "Prometheus to see all 8 devices up and the inventory series")
+    wait_for(lambda: len(stack.query("nms_device_up == 1")) == 7 and stack.query("nms_site_info"), 60,
+             "Prometheus to see all 7 devices up and the inventory series")
     assert not stack.inbox.snapshot()
 
     stack.signal(BEHIND_SWITCH, signal.SIGSTOP)
@@ -232,7 +236,7 @@ def test_access_switch_outage_is_one_korean_mail_naming_its_sites(stack: Stack) 
     assert "acc-sw-01" in mail.subject
     for name in ("금천구청", "금천체육공원", "남문시장"):
         assert name in mail.subject and name in mail.text, name
-    assert "금천폭포공원" not in mail.text  # behind acc-sw-02, which is up
+    assert "금천폭포공원" not in mail.text  # hangs off the backbone, not behind acc-sw-01
     assert mail.recipients == ["network-team@geumcheon.example"]
     assert "조치 안내:" in mail.text and "docs/runbooks/NmsAccessSwitchDown.md" in mail.text
     # the APs' and the dark sites' alerts are there, suppressed by the switch's alert

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nms.lab.alertmanager import AMTOOL, Intervals, render_config, tool
+from lab.alertmanager import AMTOOL, Intervals, render_config, tool
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "configs" / "alertmanager" / "alertmanager.yml"

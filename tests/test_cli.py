@@ -19,9 +19,18 @@ def nms(*args: str, check: bool = False) -> subprocess.CompletedProcess:
 
 def test_help_lists_every_command():
     out = nms("--help", check=True).stdout
-    for command in ("run", "collect", "inventory", "lab", "config"):
+    for command in ("run", "collect", "inventory", "config"):
         assert command in out
     assert "NMS_SECRET_" in out and "/-/reload" in out
+    assert "python -m lab run" in out  # the simulated district has its own entry point, outside the product
+
+
+def test_lab_entry_point_lists_its_actions():
+    """`make run` is `python -m lab run`: the lab drives the application from outside the shipped package."""
+    out = subprocess.run([sys.executable, "-m", "lab", "--help"], capture_output=True, text=True, timeout=60,
+                         check=True, cwd=REPO).stdout
+    for action in ("run", "up", "down", "status", "--run-dir", "--keep-lab", "--no-prometheus"):
+        assert action in out
 
 
 def test_inventory_summary_json_has_the_documented_shape():

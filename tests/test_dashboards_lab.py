@@ -38,10 +38,10 @@ from collectors.snmp.service import SnmpCollector
 from dashboards.build import load_all
 from dashboards.model import EVENT_DRIVEN_MARK
 from ivr.config import load_config
-from nms.district import District, load_district
+from lab import LabOptions, start_agents
+from lab.flows import start_flow_replay
+from nms.app.district import District, load_district
 from nms.inventory.metrics import InventoryService
-from nms.lab import LabOptions, start_agents
-from nms.lab.flows import start_flow_replay
 from nms.secrets import SecretResolver
 from tests import ivr_fixtures
 from tests.flows_fixtures import free_udp_port as free_flow_port

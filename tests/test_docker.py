@@ -17,9 +17,9 @@ import yaml
 
 from ivr.config import IvrConfig, load_config
 from ivr.render import Directories
-from nms.district import District, load_district
+from lab.prometheus import scrape_target
+from nms.app.district import District, load_district
 from nms.http import ServiceHttpServer
-from nms.lab.prometheus import scrape_target
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKER = REPO / "docker"

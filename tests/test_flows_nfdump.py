@@ -80,7 +80,7 @@ def test_totals_per_protocol_equal_nfdump(version: int, capture, service: FlowSe
 def test_fast_path_equals_reference_decoder(version: int, capture, tmp_path) -> None:
     """The numpy path against the record-at-a-time reference decoder, on softflowd's own bytes."""
     from collectors.flows.engine import FlowEngine
-    from collectors.flows.reference import ReferenceDecoder
+    from tests.flows_reference import ReferenceDecoder
 
     exported, datagrams = export_datagrams(capture, version, tmp_path, 10_000)
     engine = FlowEngine(flow_settings(), SiteMap(SITES))

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from collectors.flows.cli import register
 from collectors.flows.service import FlowService
 from collectors.flows.sites import SiteMap
+from nms.app.district import load_district
 from nms.inventory.models import Inventory
 from tests.flows_fixtures import SITES, flow_settings, make_capture, softflowd, wait_until
 
@@ -86,13 +87,13 @@ def test_longest_prefix_wins() -> None:
 
 def test_cli_registers_the_flows_subcommand() -> None:
     parser = argparse.ArgumentParser()
-    register(parser.add_subparsers())
+    register(parser.add_subparsers(), load_district)  # the application gives it its configuration loader
     args = parser.parse_args(["flows", "--listen", "127.0.0.1:2056", "--metrics", "127.0.0.1:9999"])
-    assert args.listen == "127.0.0.1:2056" and callable(args.func)
+    assert args.listen == "127.0.0.1:2056" and callable(args.func) and args.load_district is load_district
 
 
 def test_lab_replay_reaches_the_collector(service: FlowService, tmp_path) -> None:
-    from nms.lab.flows import start_flow_replay
+    from lab.flows import start_flow_replay
 
     inventory = Inventory(sites=[{"id": s, "name": s, "category": c, "subnets": [str(n)]}
                                  for s, c, n in SITES[:3]], devices=[])

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lab import district_seed
+from nms.app.district import DEFAULT_CONFIG, District, load_district
 from nms.configfile import ConfigError
-from nms.district import DEFAULT_CONFIG, District, load_district, load_inventory
-from nms.inventory import district_seed
 from nms.inventory.models import DeviceStatus, Role
+from nms.inventory.sources import load_inventory
 from nms.inventory.summary import format_tables, summarize
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,7 +44,7 @@ def district() -> District:
 
 
 def test_default_config_uses_committed_inventory(district: District) -> None:
-    assert (DEFAULT_CONFIG.parent / district.settings.inventory).resolve() == INVENTORY
+    assert district.settings.inventory.file(DEFAULT_CONFIG.parent).resolve() == INVENTORY
 
 
 def test_summary_reproduces_seed_tables(district: District) -> None:

@@ -26,7 +26,7 @@ import pytest
 
 from ivr.ami_protocol import AmiConnection
 from ivr.render import asterisk_conf, modules_conf
-from nms.lab import asterisk as lab_mod
+from lab import asterisk as lab_mod
 from tests import ivr_fixtures
 from tests.ivr_fixtures import LabClient, config_data, instance_name, run
 

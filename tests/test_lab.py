@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nms.district import District, load_district
+from lab import AgentSet, LabOptions, LabState, dynamics, lab_down, lab_status, lab_up
+from lab.agentdata import context_for, device_records, expected_value, read_snmprec
+from lab.faults import choose_faults
+from lab.labsecrets import LabCredential, ensure_lab_secrets
+from lab.prometheus import check_config
+from nms.app.district import District, load_district
 from nms.inventory.models import Device, Role
-from nms.lab import AgentSet, LabOptions, LabState, dynamics, lab_down, lab_status, lab_up
-from nms.lab.agentdata import context_for, device_records, expected_value, read_snmprec
-from nms.lab.faults import choose_faults
-from nms.lab.labsecrets import LabCredential, ensure_lab_secrets
-from nms.lab.prometheus import check_config
 from tests.lab_fixtures import (
     free_tcp_port,
     lab_agents,  # noqa: F401 (fixture)
@@ -187,7 +187,7 @@ def test_secrets_are_private_files(small_lab: SmallLab) -> None:
     secrets_dir = small_lab.state.secrets_dir
     assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
     names = sorted(p.name for p in secrets_dir.iterdir())
-    assert names == ["district-v2c", "district-v3-auth", "district-v3-priv"]
+    assert names == ["alert-relay-token", "district-v2c", "district-v3-auth", "district-v3-priv"]
     state_text = (small_lab.state.run_dir / "lab.json").read_text()
     for path in secrets_dir.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

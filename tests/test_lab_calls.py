@@ -1,4 +1,4 @@
-"""The lab's telephone traffic (nms/lab/calls.py): simulated callers and staff on a real Asterisk 22.
+"""The lab's telephone traffic (lab/calls.py): simulated callers and staff on a real Asterisk 22.
 
 The traffic model is checked on the shipped ivr.yaml (office hours in Seoul are busier). The whole
 path is checked through ``lab_up`` on a small district with an ivr.yaml beside it: the caller process
@@ -26,11 +26,11 @@ from ivr.ami_protocol import AmiConnection, AmiError
 from ivr.config import DEFAULT_CONFIG, load_config
 from ivr.render import render_extensions
 from ivr.service import IvrService
-from nms.district import load_district
-from nms.lab import LabOptions, lab_down, lab_status, lab_up
-from nms.lab import calls as labcalls
-from nms.lab.asterisk import AsteriskInstance
-from nms.lab.processes import find_by_marker, is_running
+from lab import LabOptions, lab_down, lab_status, lab_up
+from lab import calls as labcalls
+from lab.asterisk import AsteriskInstance
+from lab.processes import find_by_marker, is_running
+from nms.app.district import load_district
 from nms.secrets import SecretResolver
 from tests import ivr_fixtures
 from tests.lab_fixtures import write_small_district

@@ -12,11 +12,10 @@ import pynetbox
 import pytest
 
 from nms.configfile import read_yaml, validate
-from nms.district import load_inventory
 from nms.inventory.diff import FieldChange, ItemChange, diff_inventories
 from nms.inventory.models import Category, DeviceStatus, Inventory, Role
 from nms.inventory.netbox import NetBoxError, NetBoxSource, import_netbox, run_import_netbox
-from nms.inventory.sources import InventorySource, YamlSource
+from nms.inventory.sources import InventorySource, YamlSource, load_inventory
 from nms.store import ConfigStore
 
 try:
@@ -24,7 +23,7 @@ try:
 except ImportError:  # tests/ is not a package: pytest puts it on sys.path itself
     from netbox_fake import FakeNetBox
 
-from collectors.snmp.config import SnmpConfig
+from collectors.snmp.config import SnmpConfig, load_snmp_config
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN_ENV = "NMS_TEST_NETBOX_TOKEN"
@@ -54,7 +53,7 @@ def _run(fake: FakeNetBox, target: Path, monkeypatch: pytest.MonkeyPatch, *, app
          token: str | None = None) -> tuple[int, str]:
     monkeypatch.setenv(TOKEN_ENV, fake.token if token is None else token)
     out = io.StringIO()
-    code = run_import_netbox(fake.url, TOKEN_ENV, target, apply, out)
+    code = run_import_netbox(fake.url, TOKEN_ENV, target, apply, out, load_snmp_config)  # as `nms` calls it
     return code, out.getvalue()
 
 

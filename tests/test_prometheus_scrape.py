@@ -7,8 +7,8 @@ import urllib.parse
 import urllib.request
 
 from collectors.snmp.service import SnmpCollector
-from nms.lab.agentdata import expected_value, read_snmprec
-from nms.lab.prometheus import start_prometheus
+from lab.agentdata import expected_value, read_snmprec
+from lab.prometheus import start_prometheus
 from nms.secrets import SecretResolver
 from tests.lab_fixtures import free_tcp_port
 from tests.service_runner import RunningService, wait_for

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from collectors.snmp.service import SnmpCollector
-from nms.district import load_district
+from nms.app.district import load_district
 from nms.inventory.shard import parse_shard, shard_of
 from nms.secrets import SecretResolver
 from tests.lab_fixtures import free_tcp_port

@@ -13,7 +13,7 @@ import yaml
 
 from collectors.snmp.plan import IF_TABLE, IF_X_TABLE
 from collectors.snmp.service import SnmpCollector
-from nms.district import load_district
+from nms.app.district import load_district
 from nms.exposition import generate_text
 from nms.secrets import SecretResolver
 from tests.district_builder import device, write_district

@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 
 from collectors.snmp.service import SnmpCollector
+from lab import start_agents
+from lab.options import LabOptions
 from nms.inventory.models import Role
-from nms.lab import start_agents
-from nms.lab.options import LabOptions
 from nms.secrets import SecretResolver
 from tests.district_builder import device, write_district
 from tests.lab_fixtures import free_tcp_port

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from nms.app.district import load_district
 from nms.configfile import ConfigError
-from nms.district import load_district
+from nms.inventory import topology
 from nms.inventory.metrics import InventoryMetrics
 from nms.inventory.models import Inventory, Role
 from nms.inventory.topology import Topology
@@ -86,7 +87,7 @@ def test_rendezvous_keeps_sites_when_a_switch_is_added() -> None:
 ])
 def test_bad_explicit_upstream_is_refused_by_name(upstream: str, message: str) -> None:
     devices = [d if d["name"] != "acc-sw-01" else {**d, "upstream": upstream} for d in DEVICES]
-    found = _inventory(devices).problems()
+    found = topology.check(_inventory(devices))
     assert any(message in msg and loc[0] == "devices" for loc, msg in found), found
 
 

@@ -22,8 +22,8 @@ import yaml
 
 from collectors.snmp.service import SnmpCollector
 from collectors.traps.service import TrapReceiverService
-from nms.district import load_district
-from nms.lab import LabOptions, start_agents
+from lab import LabOptions, start_agents
+from nms.app.district import load_district
 from nms.secrets import SecretResolver
 from tests.district_builder import device, write_district
 from tests.lab_fixtures import free_tcp_port, free_udp_port

@@ -6,15 +6,17 @@ import argparse
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from collectors.flows.receiver import parse_listen
-from collectors.flows.settings import FlowSettings
+from collectors.flows.settings import FlowDistrict, FlowSettings
 
 log = logging.getLogger("nms.flows")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, load: Callable[[Path], FlowDistrict]) -> None:
+    """Add ``flows``; ``load`` reads the configuration named by ``--config`` (given by the application)."""
     p = subparsers.add_parser(
         "flows", help="run the flow collector (NetFlow v5/v9, IPFIX) and serve its /metrics",
         description="Receive NetFlow v5/v9 and IPFIX on UDP and serve the aggregates on /metrics. "
@@ -23,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                     "or 127.0.0.1:2055)")
     p.add_argument("--metrics", default="127.0.0.1:9702", help="host:port serving /metrics (default %(default)s)")
     p.add_argument("--no-inventory", action="store_true", help="do not load the inventory (no site mapping)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, load_district=load)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,12 +33,11 @@ def run(args: argparse.Namespace) -> int:
 
     from collectors.flows.service import FlowService
     from nms.configfile import ConfigError
-    from nms.district import DEFAULT_CONFIG, load_district
 
-    district = None
+    district: FlowDistrict | None = None
     if not args.no_inventory:
         try:
-            district = load_district(Path(getattr(args, "config", None) or DEFAULT_CONFIG))
+            district = args.load_district(Path(args.config))
         except ConfigError as exc:
             print(exc)
             return 2
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if hasattr(signal, "SIGHUP") and district is not None:
         def _reload(*_: object) -> None:
             try:
-                service.reload(load_district(district.config_path))
+                service.reload(district.reloaded())
                 log.info("inventory reloaded")
             except ConfigError as exc:
                 log.error("reload refused, the last good inventory stays: %s", exc)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any
 
 from collectors.flows.engine import FlowEngine
 from collectors.flows.metrics import FlowCollector
 from collectors.flows.receiver import Receiver
-from collectors.flows.settings import FlowSettings
+from collectors.flows.settings import FlowDistrict, FlowSettings
 from collectors.flows.sites import SiteMap
 
 _BATCH = 4096  # datagrams decoded per cycle at most
@@ -21,7 +20,8 @@ class FlowService:
 
     name = "flows"
 
-    def __init__(self, district: Any = None, settings: FlowSettings | None = None, sites: SiteMap | None = None):
+    def __init__(self, district: FlowDistrict | None = None, settings: FlowSettings | None = None,
+                 sites: SiteMap | None = None):
         if settings is None:
             settings = getattr(getattr(district, "settings", None), "flows", None) or FlowSettings()
         self.settings = settings
@@ -56,9 +56,14 @@ class FlowService:
     async def stop(self) -> None:
         await asyncio.to_thread(self.stop_threads)
 
-    def reload(self, district: Any) -> None:
+    def reload(self, district: FlowDistrict) -> None:
         """A new inventory: a new site map, swapped in without a restart."""
         self.engine.aggregator.set_sites(SiteMap.from_inventory(district.inventory))
+
+    @property
+    def receiving(self) -> bool:
+        """Whether the listener and the decoder run."""
+        return self.receiver is not None and self._thread is not None and self._thread.is_alive()
 
     def collectors(self) -> list[FlowCollector]:
         return [self._collector]

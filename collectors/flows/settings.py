@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Protocol, Self
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from nms.inventory.models import Inventory
 
 #: Well-known services counted by port; every other port is summed as ``other``.
 DEFAULT_PORTS = (20, 21, 22, 23, 25, 53, 67, 69, 80, 110, 123, 143, 161, 162, 389, 443, 445, 514,
@@ -35,3 +40,25 @@ class FlowSettings(BaseModel):
     max_templates: int = Field(default=10_000, ge=1, le=1_000_000, description="templates kept, in all")
     max_interfaces: int = Field(default=4096, ge=1, le=1_000_000,
                                 description="interfaces per exporter with their own series")
+
+
+class FlowServiceSettings(Protocol):
+    """The part of nms.yaml the flow collector reads."""
+
+    @property
+    def flows(self) -> FlowSettings: ...
+
+
+class FlowDistrict(Protocol):
+    """What the flow collector is given on start and on reload (the application's ``District``)."""
+
+    @property
+    def config_path(self) -> Path: ...
+
+    @property
+    def settings(self) -> FlowServiceSettings: ...
+
+    @property
+    def inventory(self) -> Inventory: ...
+
+    def reloaded(self) -> Self: ...

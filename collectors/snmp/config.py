@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from collectors.snmp import oids
+from nms.configfile import read_yaml, validate
 
 Oid = Annotated[str, Field(pattern=r"^1(\.\d+)+$")]
 
@@ -90,3 +92,8 @@ class Profile(_Strict):
 class SnmpConfig(_Strict):
     credentials: dict[str, Credential]
     profiles: dict[str, Profile]
+
+
+def load_snmp_config(path: Path) -> SnmpConfig:
+    """snmp.yaml, validated (a :class:`~nms.configfile.ConfigError` names the file, line and key)."""
+    return validate(read_yaml(path), SnmpConfig)

@@ -11,11 +11,11 @@ from collectors.snmp import ber
 from collectors.snmp.config import SnmpConfig
 from collectors.snmp.plan import Oid, PollPlan, plan_for
 from collectors.snmp.session import Session, SnmpError, V2cSession
+from collectors.snmp.settings import ClassPolling
 from collectors.snmp.transport import RequestTimeout, UdpTransport
 from collectors.snmp.walk import walk_columns
 from nms.inventory.models import Device
 from nms.secrets import SecretError, SecretResolver
-from nms.settings import ClassPolling
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from collectors.snmp.metrics import CollectorHealth, SnmpMetrics
 from collectors.snmp.poller import DevicePoller, DeviceSample
+from collectors.snmp.settings import SnmpDistrict
 from collectors.snmp.state import DeviceState
-from nms.district import District
 from nms.inventory.models import Device, Role
 from nms.secrets import SecretResolver
 
@@ -36,7 +36,7 @@ class SnmpCollector:
 
     name = "snmp"
 
-    def __init__(self, district: District, secrets: SecretResolver | None = None,
+    def __init__(self, district: SnmpDistrict, secrets: SecretResolver | None = None,
                  shard: tuple[int, int] | None = None):
         self.district = district
         self.secrets = secrets or SecretResolver()
@@ -145,7 +145,7 @@ class SnmpCollector:
             self.scheduler = None
         self.poller.close()
 
-    def reload(self, district: District) -> None:
+    def reload(self, district: SnmpDistrict) -> None:
         """Apply a new validated configuration without a restart."""
         self.district = district
         self.poller.update_config(district.snmp)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from flask import Flask, Response, g, render_template, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from nms.admin import i18n
-from nms.admin.changes import ChangeManager
+from nms.admin.context import EXTENSION, AdminState
 from nms.admin.users import Role
 from nms.admin.workspace import Workspace
 
@@ -36,22 +35,6 @@ def _secret_key(state_dir: Path) -> bytes:
         return key
 
 
-class AdminState:
-    """What the views share: the workspace and the change manager."""
-
-    def __init__(self, workspace: Workspace):
-        self.ws = workspace
-        self.changes = ChangeManager(workspace)
-        self.logins: dict[str, int] = {"success": 0, "failure": 0, "limited": 0}
-        self.started = time.time()
-
-
-def state() -> AdminState:
-    from flask import current_app
-
-    return current_app.extensions["nms_admin"]
-
-
 def create_app(workspace: Workspace, *, testing: bool = False) -> Flask:
     settings = workspace.settings
     app = Flask("nms.admin", template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"),
@@ -71,7 +54,7 @@ def create_app(workspace: Workspace, *, testing: bool = False) -> Flask:
         SEND_FILE_MAX_AGE_DEFAULT=3600,
     )
     CSRFProtect(app)
-    app.extensions["nms_admin"] = AdminState(workspace)
+    app.extensions[EXTENSION] = AdminState(workspace)
     app.jinja_env.globals.update(_=i18n.translate_current, Role=Role, role_label=i18n.role_label)
     app.jinja_env.filters.update(when=i18n.format_time, ago=i18n.format_ago, mask=i18n.mask_number,
                                  problem=i18n.problem_text)

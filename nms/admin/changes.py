@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from nms.admin import yamledit
 from nms.admin.audit import text_diff
 from nms.admin.validation import FieldProblem, Invalid, check_file
@@ -85,8 +87,11 @@ class ChangeManager:
             return self._locks.setdefault(kind, threading.Lock())
 
     def _validate(self, cf: ConfigFile, text: str) -> Any:
-        snmp = self.ws.district.snmp if cf.kind == "inventory" else None
-        model = check_file(cf.kind, text, snmp, cf.path)
+        district = self.ws.district
+        snmp = district.snmp if cf.kind == "inventory" else None
+        settings = district.settings
+        assert isinstance(settings, BaseModel)  # the composed nms.yaml model that the application loaded
+        model = check_file(cf.kind, text, snmp, cf.path, settings_model=type(settings))
         if cf.kind == "ivr":
             from nms.admin.workspace import _absolute_events
 

@@ -6,12 +6,15 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from nms.admin.interfaces import AdminDistrict
 from nms.admin.users import Role, UserError, UserStore
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, load: Callable[[Path], AdminDistrict]) -> None:
+    """Add ``admin``; ``load`` reads the configuration named by ``--config`` (given by the application)."""
     p = subparsers.add_parser("admin", help="serve the admin page (waitress), or manage its users",
                               description="Serve the admin page on its own (`nms run` includes it). Changes to "
                                           "the inventory and polling are applied by asking the running service "
@@ -19,21 +22,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--listen", default=None, help="host:port (default: admin.listen in nms.yaml, 127.0.0.1:8080)")
     p.add_argument("--state-dir", type=Path, default=None,
                    help="users, sessions, audit log, audio archive (default: admin.state_dir, /var/lib/nms/admin)")
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=cmd_serve, load_district=load)
     sub = p.add_subparsers(dest="admin_action", metavar="ACTION")
     c = sub.add_parser("create-user", help="create a user (the first one must be an admin); asks for the password")
     c.add_argument("name")
     c.add_argument("--role", required=True, choices=[r.label for r in Role])
     c.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
     c.add_argument("--state-dir", type=Path, default=None)
-    c.set_defaults(func=cmd_create_user)
+    c.set_defaults(func=cmd_create_user, load_district=load)
 
 
 def _settings(args: argparse.Namespace):
     from nms.admin.workspace import admin_settings
-    from nms.district import DEFAULT_CONFIG, load_district
 
-    district = load_district(Path(getattr(args, "config", None) or DEFAULT_CONFIG))
+    district = args.load_district(Path(args.config))
     settings = admin_settings(district)
     if getattr(args, "state_dir", None):
         state = args.state_dir.resolve()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from nms.admin.context import AdminState
+
 
 class AdminCollector:
-    def __init__(self, state: Any):
-        self.state = state  # nms.admin.app.AdminState
+    def __init__(self, state: AdminState):
+        self.state = state
 
     def describe(self) -> list[Metric]:
         return []

@@ -11,10 +11,10 @@ from waitress import create_server
 from waitress.wasyncore import close_all
 
 from nms.admin.app import create_app
+from nms.admin.interfaces import AdminDistrict, Runner
 from nms.admin.metrics import AdminCollector
 from nms.admin.settings import AdminSettings
 from nms.admin.workspace import Workspace, admin_settings
-from nms.district import District
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class AdminService:
 
     name = "admin"
 
-    def __init__(self, district: District, *, runner: Any = None, listen: str | None = None,
+    def __init__(self, district: AdminDistrict, *, runner: Runner | None = None, listen: str | None = None,
                  settings: AdminSettings | None = None):
         self.settings = admin_settings(district, settings)
         if listen is not None:
@@ -42,7 +42,7 @@ class AdminService:
         self.host = self.host.strip("[]")
         self.port = int(port)
 
-    def attach(self, runner: Any) -> None:
+    def attach(self, runner: Runner) -> None:
         self.workspace.runner = runner
 
     @property
@@ -74,7 +74,7 @@ class AdminService:
     async def stop(self) -> None:
         await asyncio.to_thread(self.stop_threads)
 
-    def reload(self, district: District) -> None:
+    def reload(self, district: AdminDistrict) -> None:
         self.workspace.set_district(district)
 
     def collectors(self) -> list[AdminCollector]:

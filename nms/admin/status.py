@@ -151,7 +151,7 @@ class StatusReader:
         flows = self.ws.service("flows")
         if flows is None:
             return Health("flows", "absent")
-        receiving = flows.receiver is not None and flows._thread is not None and flows._thread.is_alive()
+        receiving = flows.receiving
         stats = flows.engine.stats()
         return Health("flows", "ok" if receiving else "down",
                       {"exporters": len(stats["exporters"]), "packets": sum(stats["packets"].values())})

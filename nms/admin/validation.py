@@ -18,8 +18,8 @@ from pydantic import BaseModel, ValidationError
 from collectors.snmp.config import SnmpConfig
 from ivr.config import IvrConfig
 from nms.configfile import ConfigError, LocatedValueError, format_location, parse_yaml_text
+from nms.inventory import topology
 from nms.inventory.models import Inventory
-from nms.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -137,24 +137,28 @@ def check_ivr(text: str, file: str = "ivr.yaml") -> IvrConfig:
 
 def check_inventory(text: str, snmp: SnmpConfig | None, file: str = "inventory.yaml") -> Inventory:
     inventory = _model(_data(text, file), Inventory)
-    problems = inventory.problems(profiles=set(snmp.profiles) if snmp else None,
+    problems = topology.check(inventory, profiles=set(snmp.profiles) if snmp else None,
                                   credentials=set(snmp.credentials) if snmp else None)
     if problems:
         raise Invalid([from_message(format_location(loc), msg) for loc, msg in problems])
     return inventory
 
 
-def check_settings(text: str, file: str = "nms.yaml") -> Settings:
-    return _model(_data(text, file), Settings)
+def check_settings(text: str, model: type[BaseModel], file: str = "nms.yaml") -> BaseModel:
+    """nms.yaml against ``model``: the application's composed settings (the page does not import it)."""
+    return _model(_data(text, file), model)
 
 
-def check_file(kind: str, text: str, snmp: SnmpConfig | None = None, path: Path | None = None) -> Any:
-    """Validate a whole file of one kind (``ivr``, ``inventory``, ``settings``)."""
+def check_file(kind: str, text: str, snmp: SnmpConfig | None = None, path: Path | None = None,
+               settings_model: type[BaseModel] | None = None) -> Any:
+    """Validate a whole file of one kind (``ivr``, ``inventory``, ``settings``; the last needs ``settings_model``)."""
     name = path.name if path else kind
     if kind == "ivr":
         return check_ivr(text, name)
     if kind == "inventory":
         return check_inventory(text, snmp, name)
     if kind == "settings":
-        return check_settings(text, name)
+        if settings_model is None:
+            raise ValueError("checking nms.yaml needs the settings model")
+        return check_settings(text, settings_model, name)
     raise ValueError(kind)

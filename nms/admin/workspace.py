@@ -12,21 +12,27 @@ import logging
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
+from collectors.flows.service import FlowService
+from collectors.snmp.service import SnmpCollector
+from ivr.audio import AudioLibrary
 from ivr.config import IvrConfig
-from nms.admin.audio import AudioLibrary
+from ivr.service import IvrService
 from nms.admin.audit import AuditLog
+from nms.admin.interfaces import AdminDistrict, Runner
 from nms.admin.ratelimit import LoginLimiter
 from nms.admin.settings import AdminSettings
 from nms.admin.users import UserStore
 from nms.admin.validation import Invalid, check_ivr
-from nms.district import District, load_district
 from nms.store import ConfigStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_SERVICES: dict[str, type] = {"snmp": SnmpCollector, "flows": FlowService, "ivr": IvrService}
 
 APPLY_TIMEOUT = 30.0
 
@@ -39,7 +45,7 @@ class ConfigFile:
     role: str  # the role needed to change it: operator (ivr) or admin
 
 
-def admin_settings(district: District, settings: AdminSettings | None = None) -> AdminSettings:
+def admin_settings(district: AdminDistrict, settings: AdminSettings | None = None) -> AdminSettings:
     """The admin settings of ``district`` (``admin:`` in nms.yaml) with paths resolved."""
     if settings is None:
         settings = getattr(district.settings, "admin", None) or AdminSettings()
@@ -47,7 +53,7 @@ def admin_settings(district: District, settings: AdminSettings | None = None) ->
 
 
 class Workspace:
-    def __init__(self, district: District, settings: AdminSettings, runner: Any = None):
+    def __init__(self, district: AdminDistrict, settings: AdminSettings, runner: Runner | None = None):
         self.settings = settings
         self.runner = runner
         self._district = district
@@ -63,23 +69,24 @@ class Workspace:
     # -- configuration -------------------------------------------------------------------------
 
     @property
-    def district(self) -> District:
-        if self.runner is not None and getattr(self.runner, "district", None) is not None:
+    def district(self) -> AdminDistrict:
+        if self.runner is not None and self.runner.district is not None:
             return self.runner.district
         return self._district
 
-    def set_district(self, district: District) -> None:
+    def set_district(self, district: AdminDistrict) -> None:
         self._district = district
 
     def files(self) -> dict[str, ConfigFile]:
         d = self.district
         base = Path(d.config_path).resolve().parent
-        inv = d.settings.inventory if d.settings.inventory.is_absolute() else base / d.settings.inventory
+        inv = d.settings.inventory.file(base)
         out = {
             "ivr": ConfigFile("ivr", self.settings.ivr_config, ConfigStore(self.settings.ivr_config), "operator"),
-            "inventory": ConfigFile("inventory", inv, ConfigStore(inv), "admin"),
             "settings": ConfigFile("settings", Path(d.config_path), ConfigStore(Path(d.config_path)), "admin"),
         }
+        if inv is not None:  # a file-based inventory plugin; NetBox is edited in NetBox
+            out["inventory"] = ConfigFile("inventory", inv, ConfigStore(inv), "admin")
         return out
 
     def file(self, kind: str) -> ConfigFile:
@@ -99,21 +106,31 @@ class Workspace:
 
     def reload_district(self) -> None:
         """Standalone mode: read the files again after a change."""
-        self._district = load_district(Path(self._district.config_path))
+        self._district = self._district.reloaded()
 
     # -- services ------------------------------------------------------------------------------
 
-    def service(self, name: str) -> Any:
+    @overload
+    def service(self, name: Literal["snmp"]) -> SnmpCollector | None: ...
+
+    @overload
+    def service(self, name: Literal["flows"]) -> FlowService | None: ...
+
+    @overload
+    def service(self, name: Literal["ivr"]) -> IvrService | None: ...
+
+    def service(self, name: str) -> SnmpCollector | FlowService | IvrService | None:
+        """The running subsystem ``name`` in this process, if any, as its own type."""
         if self.runner is None:
             return None
-        for s in getattr(self.runner, "services", []):
-            if getattr(s, "name", None) == name:
+        for s in self.runner.services:
+            if s.name == name and isinstance(s, _SERVICES[name]):
                 return s
         return None
 
-    def run_async(self, coro: Any, timeout: float = APPLY_TIMEOUT) -> Any:
+    def run_async(self, coro: Coroutine[Any, Any, T], timeout: float = APPLY_TIMEOUT) -> T:
         """Run a coroutine on the service's event loop from a page thread and wait for it."""
-        loop = getattr(self.runner, "loop", None)
+        loop = self.runner.loop if self.runner is not None else None
         if loop is None or not loop.is_running():
             coro.close()
             raise RuntimeError("the service is not running")
@@ -133,7 +150,7 @@ class Workspace:
 
     def apply_district(self) -> tuple[bool | None, str]:
         """Reload inventory and polling in the running collector, without a restart."""
-        if self.runner is not None and getattr(self.runner, "loop", None) is not None:
+        if self.runner is not None and self.runner.loop is not None:
             try:
                 return self.runner.reload_from_thread()
             except Exception as exc:

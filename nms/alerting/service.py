@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class _Configured(Protocol):
-    """What the relay needs of the composed configuration (nms.district.District)."""
+    """What the relay needs of the composed configuration (nms.app.district.District)."""
 
     @property
     def config_path(self) -> Path: ...

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import Protocol
 
 from prometheus_client.metrics_core import Metric
 
@@ -73,12 +73,19 @@ def _path_labels(path: Path) -> dict[str, str]:
     return {"upstream": path.upstream, "access_switch": path.access_switch, "backbone": path.backbone}
 
 
+class HasInventory(Protocol):
+    """Anything carrying an inventory (the application's ``District``)."""
+
+    @property
+    def inventory(self) -> Inventory: ...
+
+
 class InventoryService:
     """Publishes :class:`InventoryMetrics` in ``nms run`` and swaps the inventory on reload."""
 
     name = "inventory"
 
-    def __init__(self, district: Any):
+    def __init__(self, district: HasInventory):
         self.metrics = InventoryMetrics(district.inventory)
 
     async def start(self) -> None:
@@ -87,7 +94,7 @@ class InventoryService:
     async def stop(self) -> None:
         return None
 
-    def reload(self, district: Any) -> None:
+    def reload(self, district: HasInventory) -> None:
         self.metrics.inventory = district.inventory
 
     def collectors(self) -> list[InventoryMetrics]:

@@ -92,7 +92,9 @@ class Inventory(_Strict):
 
     def problems(self, profiles: set[str] | None = None, credentials: set[str] | None = None
                  ) -> list[tuple[tuple[str | int, ...], str]]:
-        """Cross-reference checks that one field alone cannot make. Returns (location, message)."""
+        """Cross-reference checks that one field alone cannot make. Returns (location, message).
+
+        The topology's checks (upstreams) come on top: :func:`nms.inventory.topology.check` runs both."""
         found: list[tuple[tuple[str | int, ...], str]] = []
         seen_sites: dict[str, int] = {}
         for i, site in enumerate(self.sites):
@@ -124,8 +126,4 @@ class Inventory(_Strict):
                 found.append((("devices", i, "credentials"),
                               f"unknown credential set {dev.credentials!r} "
                               f"(known: {', '.join(sorted(credentials))})"))
-        if not found:  # the topology's checks need unique names and known sites
-            from nms.inventory.topology import problems as topology_problems
-
-            found += topology_problems(self)
         return found

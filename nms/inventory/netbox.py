@@ -26,7 +26,7 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
@@ -38,17 +38,17 @@ from pynetbox.core.query import ContentError, RequestError
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 
-from collectors.snmp.config import SnmpConfig
-from nms.configfile import ConfigError, parse_yaml_text, read_yaml, validate
+from nms.configfile import ConfigError, parse_yaml_text, validate
+from nms.inventory import topology
 from nms.inventory.diff import EMPTY_INVENTORY, InventoryDiff, diff_inventories
 from nms.inventory.models import Category, Device, DeviceStatus, Inventory, Role, Site
-from nms.inventory.sources import dump_inventory
+from nms.inventory.sources import DeviceReferences, SourceError, dump_inventory
 from nms.store import ABSENT, ConfigStore, StoreError
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 
-class NetBoxError(Exception):
+class NetBoxError(SourceError):
     """NetBox could not be read: unreachable, refused the token, or answered something unusable."""
 
 
@@ -210,7 +210,7 @@ class NetBoxSource:
     name = "netbox"
 
     def __init__(self, url: str, token: str, *, defaults: NetBoxMapping | None = None, progress: bool = False,
-                 snmp: SnmpConfig | None = None, timeout: float = 10.0):
+                 snmp: DeviceReferences | None = None, timeout: float = 10.0):
         self.url = url.rstrip("/")
         self.token = token
         self.mapping = defaults or NetBoxMapping()
@@ -433,7 +433,7 @@ def _load_current(store: ConfigStore, out: TextIO) -> tuple[Inventory, str, bool
 
 def import_netbox(url: str, token: str, target: Path, *, apply: bool, progress: bool = False,
                   out: TextIO | None = None, mapping: NetBoxMapping | None = None,
-                  snmp: SnmpConfig | None = None, author: str = "", timeout: float = 10.0) -> InventoryDiff:
+                  snmp: DeviceReferences | None = None, author: str = "", timeout: float = 10.0) -> InventoryDiff:
     """Compare the inventory in NetBox with ``target``; with ``apply`` write NetBox's version.
 
     The listing of changes (and of what NetBox had that could not be imported) goes to ``out``.
@@ -467,7 +467,7 @@ def import_netbox(url: str, token: str, target: Path, *, apply: bool, progress: 
     text = dump_inventory(new, header=header)
     # Never write what the service would refuse to load.
     check = validate(parse_yaml_text(text, str(target)), Inventory)
-    if check != new or check.problems():
+    if check != new or topology.check(check):
         raise NetBoxError(f"internal error: the YAML generated for {target} does not read back identically")
     new_version = store.write(text, expected_version=version, author=author or _whoami(),
                               message=f"import from NetBox {_safe_url(url)}: {diff.summary()}")
@@ -482,15 +482,19 @@ def _whoami() -> str:
         return "import-netbox"
 
 
-def _snmp_beside(target: Path) -> SnmpConfig | None:
-    """The snmp.yaml next to the inventory file, if any: imported devices must name its profiles."""
+def _snmp_beside(target: Path, load_references: Callable[[Path], DeviceReferences] | None) -> DeviceReferences | None:
+    """The snmp.yaml next to the inventory file, if any: imported devices must name its profiles.
+
+    ``load_references`` reads and validates it (the SNMP collector's loader, given by the application).
+    """
     path = target.parent / "snmp.yaml"
-    if not path.exists():
+    if load_references is None or not path.exists():
         return None
-    return validate(read_yaml(path), SnmpConfig)
+    return load_references(path)
 
 
-def run_import_netbox(url: str, token_env: str, target: Path, apply: bool, out: TextIO) -> int:
+def run_import_netbox(url: str, token_env: str, target: Path, apply: bool, out: TextIO,
+                      load_references: Callable[[Path], DeviceReferences] | None = None) -> int:
     """``nms inventory import-netbox URL --token-env VAR [--apply] [--target PATH]``; returns the exit code."""
     token = os.environ.get(token_env, "").strip()
     if not token:
@@ -499,7 +503,7 @@ def run_import_netbox(url: str, token_env: str, target: Path, apply: bool, out: 
         return 2
     target = Path(target)
     try:
-        snmp = _snmp_beside(target)
+        snmp = _snmp_beside(target, load_references)
         import_netbox(url, token, target, apply=apply, progress=sys.stderr.isatty(), out=out, snmp=snmp)
     except (NetBoxError, StoreError, ConfigError) as exc:
         print(f"error: {exc}", file=out)

@@ -2,20 +2,25 @@
 
 The inventory itself is plain typed data (:class:`~nms.inventory.models.Inventory`); where it
 comes from is a detail of the source. Two exist: the YAML file (:class:`YamlSource`, the
-service's own configuration) and NetBox (:class:`nms.inventory.netbox.NetBoxSource`, used to
-import into that file).
+service's own configuration) and NetBox (:class:`nms.inventory.netbox.NetBoxSource`); nms.yaml
+picks one through the registry in :mod:`nms.inventory.plugins`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import yaml
 
-from collectors.snmp.config import SnmpConfig
-from nms.district import load_inventory
+from nms.configfile import ConfigError, Problem, format_location, read_yaml, validate
+from nms.inventory import topology
 from nms.inventory.models import Inventory
+
+
+class SourceError(Exception):
+    """A source that cannot deliver an inventory (unreachable, refused, bad data); the message says why."""
 
 
 @runtime_checkable
@@ -25,12 +30,38 @@ class InventorySource(Protocol):
     def load(self) -> Inventory: ...
 
 
+class DeviceReferences(Protocol):
+    """The names devices refer to, defined elsewhere: SNMP profiles and credential sets.
+
+    ``collectors.snmp.config.SnmpConfig`` (snmp.yaml) is one; the inventory only needs the names.
+    """
+
+    @property
+    def profiles(self) -> Mapping[str, object]: ...
+
+    @property
+    def credentials(self) -> Mapping[str, object]: ...
+
+
+def load_inventory(path: Path, snmp: DeviceReferences | None = None) -> Inventory:
+    """inventory.yaml, validated and cross-checked (against ``snmp``'s profile and credential names when given)."""
+    doc = read_yaml(path)
+    inventory = validate(doc, Inventory)
+    problems = topology.check(
+        inventory, profiles=set(snmp.profiles) if snmp else None,
+        credentials=set(snmp.credentials) if snmp else None,
+    )
+    if problems:
+        raise ConfigError(Problem(doc.file, doc.line_of(loc), format_location(loc), msg) for loc, msg in problems)
+    return inventory
+
+
 class YamlSource:
     """The inventory YAML file, validated (and cross-checked against ``snmp`` when given)."""
 
     name = "yaml"
 
-    def __init__(self, path: Path, snmp: SnmpConfig | None = None):
+    def __init__(self, path: Path, snmp: DeviceReferences | None = None):
         self.path = Path(path)
         self.snmp = snmp
 
@@ -51,7 +82,7 @@ _Dumper.add_representer(list, _represent_list)
 
 
 def dump_inventory(inventory: Inventory, header: str = "") -> str:
-    """The inventory as YAML text that :func:`nms.district.load_inventory` reads back unchanged.
+    """The inventory as YAML text that :func:`load_inventory` reads back unchanged.
 
     Defaults (port 161, status active, empty lists, unset optionals) are left out to keep the
     file short; ``header`` is put on top as ``#`` comment lines.

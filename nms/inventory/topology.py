@@ -139,3 +139,10 @@ def problems(inventory: Inventory) -> list[tuple[tuple[str | int, ...], str]]:
         if last and last in chain:
             found.append((("devices", i, "upstream"), f"upstream loop: {' -> '.join([*chain, last])}"))
     return found
+
+
+def check(inventory: Inventory, profiles: set[str] | None = None, credentials: set[str] | None = None
+          ) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every cross-reference problem of ``inventory``: the model's, then (once names and sites are sound)
+    the topology's."""
+    return inventory.problems(profiles, credentials) or problems(inventory)

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 
 from nms.admin.alerts import AlertmanagerClient, AlertmanagerError, FiringAlert
-from nms.admin.app import state
+from nms.admin.context import state
 from nms.admin.i18n import translate_current as _
 from nms.admin.users import Role
 from nms.admin.views import address, requires

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
-from nms.admin.app import state
+from nms.admin.context import state
 from nms.admin.i18n import LANGUAGES, translate_current
 from nms.admin.users import UserError
 from nms.admin.views import address

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
-from nms.admin.app import state
 from nms.admin.audit import text_diff
+from nms.admin.context import state
 from nms.admin.users import Role
 from nms.admin.views import address, report
 from nms.store import StoreError, UnknownVersion

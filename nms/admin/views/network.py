@@ -10,10 +10,10 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from nms.admin import yamledit
-from nms.admin.app import state
+from nms.admin.context import state
+from nms.admin.interfaces import AdminDistrict
 from nms.admin.users import Role
 from nms.admin.views import address, errors_by_field, report, requires, status_code
-from nms.district import District
 from nms.inventory.models import Category, DeviceStatus
 from nms.inventory.models import Role as DeviceRole
 
@@ -46,7 +46,7 @@ class _Index:
         self._key: int | None = None
         self._rows: list[Row] = []
 
-    def rows(self, district: District) -> list[Row]:
+    def rows(self, district: AdminDistrict) -> list[Row]:
         with self._lock:
             if self._key != id(district.inventory):
                 sites = district.inventory.site_by_id()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template
 
-from nms.admin.app import state
+from nms.admin.context import state
 from nms.admin.status import StatusReader
 from nms.admin.views.alerts import firing
 

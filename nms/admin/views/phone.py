@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from ivr.config import HANGUP, REQUIRED_ANNOUNCEMENTS, WEEKDAY_ORDER, IvrConfig
 from ivr.prompts import PromptError
 from nms.admin import yamledit
-from nms.admin.app import state
+from nms.admin.context import state
 from nms.admin.i18n import translate_current
 from nms.admin.status import midnight, read_events
 from nms.admin.users import Role

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from nms.admin.app import state
 from nms.admin.audit import value_diff
+from nms.admin.context import state
 from nms.admin.i18n import translate_current
 from nms.admin.users import Role, UserError
 from nms.admin.views import address, requires

@@ -1,4 +1,4 @@
-"""Knobs of the simulated district. The defaults are what ``nms lab up`` runs."""
+"""Knobs of the simulated district. The defaults are what ``python -m lab up`` runs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 DEFAULT_PROMETHEUS_LISTEN = "127.0.0.1:9790"
 DEFAULT_ALERTMANAGER_LISTEN = "127.0.0.1:9793"
 DEFAULT_SMTP_LISTEN = "127.0.0.1:9725"
-ALERT_RULES = Path(__file__).resolve().parents[2] / "configs" / "prometheus" / "alerts.yml"
+ALERT_RULES = Path(__file__).resolve().parents[1] / "configs" / "prometheus" / "alerts.yml"
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class LabOptions:
 
     calls: bool = True
     """With the Asterisk: simulated callers dial the district's numbers over AMI and simulated staff answer
-    (nms/lab/calls.py). The lab renders its own copy of ivr.yaml with the staff simulators as targets."""
+    (lab/calls.py). The lab renders its own copy of ivr.yaml with the staff simulators as targets."""
 
     call_rate: float = 1.0
     """Multiplier of the callers' time-of-day rate; 1.0 is about 6 new calls a minute in the busiest office

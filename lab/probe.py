@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nms.lab.labsecrets import LabCredential
+from lab.labsecrets import LabCredential
 
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 

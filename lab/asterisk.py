@@ -324,7 +324,7 @@ def stop_lab_asterisk(handle: LabAsterisk) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nms.lab.asterisk")
+    parser = argparse.ArgumentParser(prog="python -m lab.asterisk")
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build-rootfs", help="build the Asterisk root filesystem (once)")
     b.add_argument("--root", type=Path, default=None)

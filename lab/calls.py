@@ -6,7 +6,7 @@ Two halves:
   department's phone (``PJSIP/2301``) becomes ``Local/2301@nms-lab-staff/n``, a dialplan staff member
   (:data:`STAFF_DIALPLAN`) who rings for a few seconds and answers. The shipped ivr.yaml and its
   production rendering are not touched.
-* **Callers.** A detached process (``python -m nms.lab.calls``, started by :func:`start_caller`)
+* **Callers.** A detached process (``python -m lab.calls``, started by :func:`start_caller`)
   originates calls over AMI into ``from-pstn`` with the configured DIDs and made-up caller numbers.
   The rate follows the Seoul clock and the configured hours (:class:`TrafficModel`): a few calls at
   once in office hours, a trickle at night, and now and then a burst towards the line limit, so the
@@ -45,11 +45,11 @@ from ivr.ami_protocol import AmiConnection, AmiError
 from ivr.config import WEEKDAY_ORDER, Department, IvrConfig, load_config, minutes
 from ivr.events import mask_number
 from ivr.render import AmiUser
-from nms.lab import processes
+from lab import processes
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 STAFF_CONTEXT = "nms-lab-staff"
 CALLER_CONTEXT = "nms-lab-caller"
 CALLER_USER = "nms-lab-caller"
@@ -59,7 +59,7 @@ PROCESS_NAME = "calls"
 #: Simulated staff phones and the callers' own end of each call. Staff ring 1-6 s and answer;
 #: 3 calls in 100 find nobody at the desk (the IVR's ring timeout ends them as unanswered).
 STAFF_DIALPLAN = f"""\
-; Lab only: simulated staff phones and callers (nms/lab/calls.py). Not part of production.
+; Lab only: simulated staff phones and callers (lab/calls.py). Not part of production.
 [{STAFF_CONTEXT}]
 exten => _X.,1,Ringing()
  same => n,GotoIf($[${{RAND(1,100)}} <= 3]?away)
@@ -133,7 +133,7 @@ def start_caller(config_path: Path, run_dir: Path, secrets_dir: Path, *, rate: f
     """
     workdir = Path(run_dir).resolve() / "calls"
     ensure_caller_secret(secrets_dir)
-    cmd = [sys.executable, "-m", "nms.lab.calls", "--config", str(config_path), "--run-dir", str(workdir),
+    cmd = [sys.executable, "-m", "lab.calls", "--config", str(config_path), "--run-dir", str(workdir),
            "--secret-file", str(Path(secrets_dir) / CALLER_SECRET), "--rate", repr(float(rate))]
     if recordings is not None:
         cmd += ["--recordings", str(recordings)]
@@ -570,7 +570,7 @@ def prune_recordings(directory: Path, older_than: float) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nms.lab.calls",
+    parser = argparse.ArgumentParser(prog="python -m lab.calls",
                                      description="Lab only: simulated callers for the IVR's Asterisk (AMI).")
     parser.add_argument("--config", type=Path, required=True, help="ivr.yaml: DIDs, hours, AMI address")
     parser.add_argument("--run-dir", type=Path, required=True, help="status.json goes here")

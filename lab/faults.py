@@ -10,8 +10,8 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from lab.options import LabOptions
 from nms.inventory.models import Device, Role
-from nms.lab.options import LabOptions
 
 MAX_DOWN = 5
 

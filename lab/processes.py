@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nms.lab.errors import LabError
+from lab.errors import LabError
 
 
 def spawn(cmd: Sequence[str], log: Path, env: Mapping[str, str] | None = None,

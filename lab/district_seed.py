@@ -7,7 +7,7 @@ checks it against the tables). Sites are then taken from per-category name lists
 places the document names pinned to their years, and each cell's APs are spread over its sites
 by size. Everything is deterministic: no random numbers, so the output never changes between runs.
 
-    python -m nms.inventory.district_seed [--out PATH]
+    python -m lab.district_seed [--out PATH]
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-DEFAULT_OUT = Path(__file__).resolve().parents[2] / "configs" / "inventory.yaml"
-COMMAND = "python -m nms.inventory.district_seed"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "configs" / "inventory.yaml"
+COMMAND = "python -m lab.district_seed"
 
 CATEGORIES = ("government", "park", "welfare", "market", "street")
 YEAR_LABELS = ("2013-2016", "2017", "2018", "2019", "2020", "2021")
@@ -407,7 +407,7 @@ def render(data: dict[str, Any]) -> str:
     """YAML text with one site or device per line (the file is long; one line each keeps it greppable)."""
     lines = [
         "# GENERATED FILE - do not edit by hand.",
-        f"# Written by `{COMMAND}` (nms/inventory/district_seed.py); change the generator and rerun it.",
+        f"# Written by `{COMMAND}` (lab/district_seed.py); change the generator and rerun it.",
         "# The simulated district: public Wi-Fi sites and APs reproducing the 2021 tables of the seed",
         "# document, the administrative-network switches, the service-network IPS and two servers.",
         "# Subnets are data only (they map flow addresses to sites) and are never polled; every",

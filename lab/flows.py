@@ -12,10 +12,10 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from collectors.flows.pcapgen import district_flows, write_pcap
-from nms.district import District
-from nms.lab import processes
-from nms.lab.errors import LabError
+from lab import processes
+from lab.errors import LabError
+from lab.pcapgen import district_flows, write_pcap
+from nms.app.district import District
 
 FLOWS_PER_REPLAY = 5000
 

@@ -3,7 +3,7 @@
 A device serves the OIDs its profile kind polls (collectors/snmp/oids.py): the system group,
 IF-MIB ifTable and ifXTable, HOST-RESOURCES CPU and storage, ENTITY-SENSOR temperatures,
 AP client counts and the IPS values. Static facts are written as they are; values that change
-are written as ``OID|TAG:nmslab|SPEC`` and computed at request time by :mod:`nms.lab.dynamics`.
+are written as ``OID|TAG:nmslab|SPEC`` and computed at request time by :mod:`lab.dynamics`.
 Everything derives from the device name (hashes, never ``random``), so the same inventory
 always gives the same district.
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 
 from collectors.snmp import oids
 from collectors.snmp.config import Profile, ProfileKind
+from lab import dynamics
+from lab.faults import Faults
 from nms.inventory.models import Category, Device, Inventory, Role, Site
-from nms.lab import dynamics
-from nms.lab.faults import Faults
 
 VARIATION = "nmslab"  # name of the variation module (the file dynamics.py, copied as nmslab.py)
 

@@ -3,7 +3,7 @@
 Alertmanager's e-mail notifications in the lab land here; read them with any Maildir reader
 (``mutt -f run/lab/mail``) or Python's :class:`mailbox.Maildir`. Never relays anything onwards.
 
-    python -m nms.lab.smtpsink --listen 127.0.0.1:9725 --maildir run/lab/mail
+    python -m lab.smtpsink --listen 127.0.0.1:9725 --maildir run/lab/mail
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Mailbox
 
-    parser = argparse.ArgumentParser(prog="python -m nms.lab.smtpsink", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m lab.smtpsink", description=__doc__.splitlines()[0])
     parser.add_argument("--listen", default=DEFAULT_LISTEN, help=f"host:port on loopback (default {DEFAULT_LISTEN})")
     parser.add_argument("--maildir", type=Path, required=True, help="Maildir to keep the messages in")
     args = parser.parse_args(argv)

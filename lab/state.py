@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nms.lab.agents import AgentProcess
-from nms.lab.processes import ManagedProcess
+from lab.agents import AgentProcess
+from lab.processes import ManagedProcess
 
 STATE_FILE = "lab.json"
 EXTRA_LABELS = {"softflowd": "흐름 재생 (softflowd → 수집기)", "asterisk": "Asterisk 22 (자동응답)",
@@ -101,7 +101,7 @@ class LabState:
         return cls.from_json(data)
 
     def describe(self) -> str:
-        """A summary for people (``nms lab status``)."""
+        """A summary for people (``python -m lab status``)."""
         running = self.running()
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started_at))
         lines = [f"시뮬레이션 구역: {self.run_dir} (시작 {started}, 설정 {self.config_path})"]

@@ -35,15 +35,15 @@ from typing import Any
 
 from tqdm import tqdm
 
-from nms.district import District
+from lab import dynamics, processes
+from lab.agentdata import VARIATION, context_for, device_records, engine_id, write_if_changed
+from lab.errors import LabError
+from lab.faults import Faults, choose_faults
+from lab.labsecrets import LabCredential, ensure_lab_secrets
+from lab.options import LabOptions
+from lab.probe import Target, sysnames
+from nms.app.district import District
 from nms.inventory.models import Device
-from nms.lab import dynamics, processes
-from nms.lab.agentdata import VARIATION, context_for, device_records, engine_id, write_if_changed
-from nms.lab.errors import LabError
-from nms.lab.faults import Faults, choose_faults
-from nms.lab.labsecrets import LabCredential, ensure_lab_secrets
-from nms.lab.options import LabOptions
-from nms.lab.probe import Target, sysnames
 
 log = logging.getLogger(__name__)
 

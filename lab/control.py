@@ -1,19 +1,19 @@
-"""``nms lab up|down|status``: the whole simulated district as one unit in a run directory."""
+"""``python -m lab up|down|status``: the whole simulated district as one unit in a run directory."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from nms.district import District
-from nms.lab import processes
-from nms.lab.agents import AgentPaths, start_agents
-from nms.lab.errors import LabError
-from nms.lab.options import LabOptions
-from nms.lab.prometheus import scrape_target, start_prometheus, url_of
-from nms.lab.state import LabState
+from lab import processes
+from lab.agents import AgentPaths, start_agents
+from lab.errors import LabError
+from lab.options import LabOptions
+from lab.prometheus import scrape_target, start_prometheus, url_of
+from lab.state import LabState
+from nms.app.district import District
 
-DEFAULT_RUN_DIR = Path(__file__).resolve().parents[2] / "run" / "lab"
+DEFAULT_RUN_DIR = Path(__file__).resolve().parents[1] / "run" / "lab"
 
 
 def lab_status(run_dir: Path = DEFAULT_RUN_DIR) -> LabState | None:
@@ -49,7 +49,7 @@ def lab_up(district: District, run_dir: Path = DEFAULT_RUN_DIR, *, prometheus: b
         down_devices=list(agents.faults.down),
         reboots={n: {"period": r.period, "phase": r.phase} for n, r in agents.faults.reboot.items()},
         wraps=dict(agents.faults.wrap), warnings=list(agents.warnings))
-    from nms.lab.alertmanager import ensure_token
+    from lab.alertmanager import ensure_token
 
     ensure_token(Path(state.secrets_dir) / district.settings.alerting.token_secret)  # the relay's, also without AM
     try:
@@ -81,13 +81,13 @@ def _start_alerting(state: LabState, district: District, options: LabOptions) ->
     """The lab's SMTP sink and Alertmanager (the shipped routing, delivering into the lab)."""
     import sys
 
-    from nms.lab.alertmanager import ensure_token, start_alertmanager
+    from lab.alertmanager import ensure_token, start_alertmanager
 
     run_dir = state.run_dir
     log = run_dir / "logs" / "smtpsink.log"
     maildir = run_dir / "mail"
-    popen = processes.spawn([sys.executable, "-m", "nms.lab.smtpsink", f"--listen={options.smtp_listen}",
-                             f"--maildir={maildir}"], log)
+    popen = processes.spawn([sys.executable, "-m", "lab.smtpsink", f"--listen={options.smtp_listen}",
+                             f"--maildir={maildir}"], log, cwd=Path(__file__).resolve().parents[1])
     sink = processes.ManagedProcess("smtpsink", popen.pid, log, str(maildir), popen)
     token = ensure_token(Path(state.secrets_dir) / district.settings.alerting.token_secret)
     relay = f"http://{scrape_target(district.settings.alerting.listen)}/api/alerts/relay"
@@ -107,13 +107,13 @@ def ivr_config_path(district: District) -> Path:
 def _add_extras(state: LabState, district: District, options: LabOptions) -> None:
     """The parts beyond SNMP: a flow exporter, the IVR's Asterisk and its simulated callers."""
     if options.flows and district.settings.flows.enabled:
-        from nms.lab.flows import start_flow_replay
+        from lab.flows import start_flow_replay
 
         state.extras.append(start_flow_replay(district, state.run_dir, district.settings.flows.listen))
     if options.asterisk and ivr_config_path(district).exists():
         from ivr.config import load_config
-        from nms.lab import calls
-        from nms.lab.asterisk import start_lab_asterisk
+        from lab import calls
+        from lab.asterisk import start_lab_asterisk
 
         config_path = ivr_config_path(district)
         name = options.asterisk_name
@@ -132,7 +132,7 @@ def _add_extras(state: LabState, district: District, options: LabOptions) -> Non
 
 
 def _lab_ami_users(state: LabState) -> tuple:
-    from nms.lab import calls
+    from lab import calls
 
     return (calls.caller_ami_user(state.secrets_dir),) if state.calls else ()
 
@@ -146,8 +146,8 @@ def lab_ivr_profile(state: LabState):
     rendering into the lab.
     """
     from ivr.config import IvrConfig
-    from nms.lab import calls
-    from nms.lab.asterisk import AsteriskInstance, lab_render_options, rootfs_path
+    from lab import calls
+    from lab.asterisk import AsteriskInstance, lab_render_options, rootfs_path
     from nms.secrets import SecretResolver
 
     name = state.asterisk_name or "lab"
