@@ -54,6 +54,8 @@ class Receiver:
     def __init__(self, tmp: Path, hosts: list[str], **traps) -> None:
         (tmp / "secrets").mkdir(parents=True, exist_ok=True)
         (tmp / "secrets" / "district-v2c").write_text(COMMUNITY + "\n")
+        (tmp / "secrets" / "trap-auth").write_text("trap-auth-passphrase\n")
+        (tmp / "secrets" / "trap-priv").write_text("trap-priv-passphrase\n")
         devices = [device(f"acc-sw-{i + 1:02d}", "access", h, 161) for i, h in enumerate(hosts)]
         config = write_district(tmp / "district", devices)
         settings = yaml.safe_load(config.read_text())
@@ -183,3 +185,31 @@ def test_link_down_shows_the_port_down_before_the_next_poll(lab_run_dir: Path) -
     assert list(poll_oper.values()) == [1.0]
     trap_at = samples(after, "nms_snmp_trap_link_timestamp_seconds")[labels]
     assert trap_at > max(polled_at.values())
+
+
+ENGINE_ID = "80001f8880c0ffee0001"
+
+
+def v3trap(port: int, source: str, *binds: str, auth: str = "trap-auth-passphrase",
+           engine_id: str = ENGINE_ID) -> None:
+    subprocess.run([shutil.which("snmptrap"), "-v3", "-u", "nms-trap", "-l", "authPriv", "-a", "SHA", "-A", auth,
+                    "-x", "AES", "-X", "trap-priv-passphrase", "-e", f"0x{engine_id}", f"--clientaddr={source}",
+                    f"127.0.0.1:{port}", "", LINK_DOWN, *binds], check=True, capture_output=True, timeout=10)
+
+
+def test_v3_traps_with_the_configured_user_and_engine(tmp_path: Path, hosts: list[str]) -> None:
+    user = {"user": "nms-trap", "auth_protocol": "sha", "auth_secret": "trap-auth", "priv_protocol": "aes",
+            "priv_secret": "trap-priv", "engine_ids": [ENGINE_ID]}
+    r = Receiver(tmp_path, hosts, v3_users=[user])
+    try:
+        v3trap(r.port, hosts[0], f"{IF_INDEX}.9", "i", "9")
+        text = r.wait("nms_snmp_trap_link_state", '{device="acc-sw-01",ifIndex="9"}', 0.0)
+        assert samples(text, "nms_snmp_traps_total")['{device="acc-sw-01",trap="linkDown"}'] == 1
+        v3trap(r.port, hosts[0], f"{IF_INDEX}.8", "i", "8", auth="guessed-passphrase")  # wrong key
+        r.wait("nms_snmp_traps_dropped_total", '{reason="v3-refused"}', 1.0)
+        v3trap(r.port, hosts[1], f"{IF_INDEX}.8", "i", "8", engine_id="80001f8880c0ffee0002")  # unknown engine
+        text = r.wait("nms_snmp_traps_dropped_total", '{reason="v3-refused"}', 2.0)
+        assert '{device="acc-sw-01",ifIndex="8"}' not in samples(text, "nms_snmp_trap_link_state")
+        assert not any("acc-sw-02" in k for k in samples(text, "nms_snmp_traps_total"))
+    finally:
+        r.close()

@@ -27,13 +27,13 @@ class TrapDecodeError(ValueError):
 
 @dataclass(frozen=True)
 class Trap:
-    version: str  # "1" | "2c"
+    version: str  # "1" | "2c" | "3"
     community: bytes
     oid: str
     varbinds: dict[str, object]  # OID -> int | bytes | str
 
 
-def _value(v: object) -> object:
+def value_of(v: object) -> object:
     if isinstance(v, univ.ObjectIdentifier):
         return str(v)
     try:
@@ -51,8 +51,8 @@ def decode(datagram: bytes) -> Trap:
         version = int(api.decodeMessageVersion(datagram))
     except (PyAsn1Error, ProtocolError, ValueError):
         raise TrapDecodeError("malformed") from None
-    if version == 3:  # SNMPv3: needs the sender's engine ID and USM keys
-        raise TrapDecodeError("v3-unsupported")
+    if version == 3:  # SNMPv3: collectors.traps.v3, with the configured users
+        raise TrapDecodeError("v3")
     if version not in (api.SNMP_VERSION_1, api.SNMP_VERSION_2C):
         raise TrapDecodeError("version")
     proto = api.PROTOCOL_MODULES[version]
@@ -70,10 +70,10 @@ def decode(datagram: bytes) -> Trap:
             else:
                 oid = GENERIC.get(generic, f"generic.{generic}")
             binds = proto.apiTrapPDU.get_varbinds(pdu)
-            return Trap("1", community, oid, {str(o): _value(v) for o, v in binds})
+            return Trap("1", community, oid, {str(o): value_of(v) for o, v in binds})
         if not (pdu.isSameTypeWith(proto.SNMPv2TrapPDU()) or pdu.isSameTypeWith(proto.InformRequestPDU())):
             raise TrapDecodeError("not-a-trap")
-        binds = {str(o): _value(v) for o, v in proto.apiPDU.get_varbinds(pdu)}
+        binds = {str(o): value_of(v) for o, v in proto.apiPDU.get_varbinds(pdu)}
     except (PyAsn1Error, ProtocolError, ValueError, TypeError, IndexError) as exc:
         if isinstance(exc, TrapDecodeError):
             raise

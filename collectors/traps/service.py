@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import socket
 from typing import Protocol
 
 from collectors.traps.decode import TrapDecodeError, decode
 from collectors.traps.settings import TrapSettings
 from collectors.traps.state import TrapState
+from collectors.traps.v3 import V3Decoder
 from nms.configfile import section
 from nms.inventory.models import Inventory
 from nms.secrets import SecretResolver
@@ -38,7 +40,7 @@ class _Protocol(asyncio.DatagramProtocol):
         self.service = service
 
     def datagram_received(self, data: bytes, addr: tuple) -> None:
-        self.service.handle(data, str(addr[0]))
+        self.service.handle(data, str(addr[0]), int(addr[1]))
 
 
 class TrapReceiverService:
@@ -55,12 +57,13 @@ class TrapReceiverService:
 
     def _apply(self, district: _Configured, settings: TrapSettings) -> None:
         self.communities = [self.secrets.get(name).encode() for name in settings.communities]
+        self.v3 = V3Decoder(settings.v3_users, self.secrets.get) if settings.v3_users else None
         self.sources = _sources(district.inventory)
         self.settings = settings
         self.state.ttl = settings.link_state_ttl
         self.state.max_interfaces, self.state.max_unknown_oids = settings.max_interfaces, settings.max_unknown_oids
 
-    def handle(self, data: bytes, source: str) -> None:
+    def handle(self, data: bytes, source: str, port: int = 0) -> None:
         device = self.sources.get(source.removeprefix("::ffff:"))
         if device is None:
             self.state.drop("unknown-source")
@@ -71,9 +74,18 @@ class TrapReceiverService:
         try:
             trap = decode(data)
         except TrapDecodeError as exc:
-            self.state.drop(exc.reason)
-            return
-        name = self.state.accept(device, trap, self.communities)
+            if exc.reason != "v3":
+                self.state.drop(exc.reason)
+                return
+            if self.v3 is None:
+                self.state.drop("v3-unsupported")
+                return
+            v3 = self.v3.decode(data, (source, port))
+            if v3 is None:
+                self.state.drop("v3-refused")
+                return
+            trap = v3
+        name = self.state.accept(device, trap, None if trap.version == "3" else self.communities)
         if name in ("linkDown", "linkUp", "coldStart", "warmStart"):
             log.info("trap %s from %s", name, device)
 
@@ -83,6 +95,11 @@ class TrapReceiverService:
         self.transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self),
                                                                 local_addr=(host.strip("[]"), int(port)))
         self.port = self.transport.get_extra_info("sockname")[1]
+        sock = self.transport.get_extra_info("socket")
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), self.settings.receive_buffer)
+        except OSError:  # not root: as much as net.core.rmem_max allows
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.settings.receive_buffer)
         log.info("receiving SNMP traps on %s:%d/udp", host, self.port)
 
     async def stop(self) -> None:

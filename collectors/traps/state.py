@@ -19,7 +19,7 @@ TRAP_NAMES = (*KNOWN.values(), "other")
 IF_INDEX = "1.3.6.1.2.1.2.2.1.1."
 IF_OPER_STATUS = "1.3.6.1.2.1.2.2.1.8."
 DROP_REASONS = ("unknown-source", "community", "malformed", "version", "not-a-trap", "no-trap-oid",
-                "v3-unsupported", "too-large", "no-ifindex", "interfaces-full")
+                "v3-unsupported", "v3-refused", "too-large", "no-ifindex", "interfaces-full")
 
 
 @dataclass
@@ -50,9 +50,11 @@ class TrapState:
         with self.lock:
             self.dropped[reason] += 1
 
-    def accept(self, device: str, trap: Trap, communities: list[bytes]) -> str:
-        """Apply one trap from a known device; returns the trap's name or the drop reason."""
-        if not any(hmac.compare_digest(trap.community, c) for c in communities):
+    def accept(self, device: str, trap: Trap, communities: list[bytes] | None) -> str:
+        """Apply one trap from a known device; returns the trap's name or the drop reason.
+
+        ``communities``: those a v1/v2c trap may carry; None for a trap already authenticated (v3)."""
+        if communities is not None and not any(hmac.compare_digest(trap.community, c) for c in communities):
             self.drop("community")
             return "community"
         name = KNOWN.get(trap.oid, "other")
