@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def _start_alerting(state: LabState, district: District, options: LabOptions) ->
     popen = processes.spawn([sys.executable, "-m", "lab.smtpsink", f"--listen={options.smtp_listen}",
                              f"--maildir={maildir}"], log, cwd=Path(__file__).resolve().parents[1])
     sink = processes.ManagedProcess("smtpsink", popen.pid, log, str(maildir), popen)
+    _wait_listening(sink, options.smtp_listen)
     token = ensure_token(Path(state.secrets_dir) / district.settings.alerting.token_secret)
     relay = f"http://{scrape_target(district.settings.alerting.listen)}/api/alerts/relay"
     try:
@@ -98,6 +100,22 @@ def _start_alerting(state: LabState, district: District, options: LabOptions) ->
         raise
     state.alertmanager_url = url_of(options.alertmanager_listen)
     return [sink, manager]
+
+
+def _wait_listening(proc: processes.ManagedProcess, listen: str, timeout: float = 20.0) -> None:
+    """Return once ``listen`` accepts TCP connections; LabError if ``proc`` exits or time runs out."""
+    host, _, port = listen.rpartition(":")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=1):
+                return
+        except OSError:
+            pass
+        if not proc.running() or time.monotonic() > deadline:
+            proc.stop()
+            raise LabError(proc.name, f"{listen}에서 연결을 받지 않습니다", proc.log, processes.log_tail(proc.log))
+        time.sleep(0.1)
 
 
 def ivr_config_path(district: District) -> Path:
