@@ -77,12 +77,13 @@ def run_promtool(*args: str, cwd: Path = REPO) -> str:
 
 def rules() -> dict[str, dict]:
     doc = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
-    return {r["alert"]: r for g in doc["groups"] for r in g["rules"]}
+    return {r["alert"]: r for g in doc["groups"] for r in g["rules"] if "alert" in r}
 
 
 def test_promtool_check_rules() -> None:
     out = run_promtool("check", "rules", str(ALERTS))
-    assert f"SUCCESS: {len(rules())} rules found" in out
+    doc = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
+    assert f"SUCCESS: {sum(len(g['rules']) for g in doc['groups'])} rules found" in out
 
 
 def test_promtool_test_rules() -> None:

@@ -344,7 +344,8 @@ def _rules(prom: Prometheus) -> list[dict]:
 
 def test_every_alert_rule_evaluates_in_prometheus(lab: Lab) -> None:
     prom = lab.prometheus
-    shipped = {r["alert"]: r["expr"] for g in yaml.safe_load(ALERTS.read_text())["groups"] for r in g["rules"]}
+    shipped = {r.get("alert") or r["record"]: r["expr"] for g in yaml.safe_load(ALERTS.read_text())["groups"]
+               for r in g["rules"]}
     deadline = time.monotonic() + 30
     while True:
         rules = _rules(prom)
