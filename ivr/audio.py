@@ -130,6 +130,20 @@ class AudioLibrary:
             m["tts"][text_key(text, language)] = sha
         return sha
 
+    def bind_text_audio(self, text: str, language: str, sha: str) -> None:
+        """Use the stored audio ``sha`` whenever ``text`` needs audio (e.g. going back to an earlier text
+        brings back the very audio it had, not a new synthesis)."""
+        if not self.blob(sha).exists():
+            raise ValueError(f"no stored audio {sha[:12]}")
+        with self._locked() as m:
+            m["tts"][text_key(text, language)] = sha
+
+    def audio_of_version(self, version: str, key: str) -> str | None:
+        """The audio ``key`` had with configuration ``version``, if it is still stored."""
+        entry = self.manifest()["by_version"].get(version, {}).get(key)
+        sha = entry.get("sha") if entry else None
+        return sha if sha and self.blob(sha).exists() else None
+
     def convert_upload(self, source: Path) -> str:
         """An uploaded recording, checked and converted by sox (8 kHz mono); raises PromptError."""
         with tempfile.TemporaryDirectory(prefix="nms-admin-upload-") as tmp:

@@ -101,6 +101,7 @@ class BusinessPeriod(TimeRange):
 class Holiday(_Strict):
     date: dt.date
     name: str = Field(min_length=1)
+    local: bool = Field(default=False, description="a local closure added by hand; an import never removes it")
 
 
 class Routes(_Strict):
@@ -116,7 +117,17 @@ class Hours(_Strict):
     business: list[BusinessPeriod] = Field(min_length=1)
     lunch: TimeRange | None = None
     holidays: list[Holiday] = Field(default_factory=list)
+    holidays_until: dt.date | None = Field(
+        default=None, description="the last date the holiday list covers (set by the import: 31 December "
+                                  "of its last year); default: the last holiday listed")
     routes: Routes = Routes()
+
+    @property
+    def holidays_last_date(self) -> dt.date | None:
+        last = max((h.date for h in self.holidays), default=None)
+        if self.holidays_until is None:
+            return last
+        return max(self.holidays_until, last) if last else self.holidays_until
 
 
 class CallLimit(_Strict):
@@ -155,10 +166,44 @@ class Ami(_Strict):
     backoff_max: float = Field(default=10.0, gt=0, le=300)
 
 
+SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+                                   description="name of a secret (nms.secrets), never the value")]
+
+
+class TrunkRegistration(_Strict):
+    """Outbound registration with digest authentication, as Korean carrier SIP trunks often require.
+
+    The credentials are secrets: ivr.yaml holds only their names.
+    """
+
+    username_secret: SecretName = "sip-trunk-username"
+    password_secret: SecretName = "sip-trunk-password"
+    domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]{1,253}$",
+                               description="SIP domain of the account (default: the carrier's address)")
+    expiration: int = Field(default=300, ge=60, le=3600, description="seconds a registration lasts")
+    retry_interval: int = Field(default=30, ge=5, le=3600, description="seconds between failed attempts")
+    forbidden_retry_interval: int = Field(default=120, ge=5, le=3600,
+                                          description="seconds before retrying after the carrier refused "
+                                                      "our credentials (401/403)")
+
+
 class Trunk(_Strict):
     name: Name = "pstn"
     host: ipaddress.IPv4Address = Field(description="the carrier's SIP address; identifies the trunk")
     port: int = Field(default=5060, ge=1, le=65535)
+    registration: TrunkRegistration | None = Field(
+        default=None, description="register with the carrier, authenticating with the secrets named here")
+    qualify_frequency: int = Field(default=30, ge=0, le=3600,
+                                   description="seconds between OPTIONS health checks (0: off)")
+    qualify_timeout: float = Field(default=3.0, gt=0, le=30, description="seconds an OPTIONS may take")
+
+    @property
+    def auth_section(self) -> str:
+        return f"{self.name}-auth"
+
+    @property
+    def registration_section(self) -> str:
+        return f"{self.name}-reg"
 
 
 class Phone(_Strict):

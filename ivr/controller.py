@@ -32,6 +32,7 @@ from ivr.config import IvrConfig
 from ivr.events import EventStore, ProtectionEvent, mask_number
 from ivr.metrics import IvrStats
 from ivr.render import EVENT_FAMILY, RenderOptions, config_id, render
+from ivr.trunk import TRUNK_EVENTS, TrunkMonitor
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ class IvrController:
     def __init__(self, config: IvrConfig, *, ami_secret: str, store: EventStore, stats: IvrStats | None = None,
                  asterisk_etc: Path | None = None,
                  render_options: Callable[[IvrConfig], RenderOptions] | None = None,
-                 heartbeat: float = 5.0, drain_interval: float = 30.0, backoff_min: float = 0.2):
+                 heartbeat: float = 5.0, drain_interval: float = 30.0, trunk_interval: float = 15.0,
+                 backoff_min: float = 0.2):
         self.config = config
         self._secret = ami_secret
         self.store = store
@@ -64,6 +66,8 @@ class IvrController:
         self.render_options = render_options
         self.heartbeat = heartbeat
         self.drain_interval = drain_interval
+        self.trunk_interval = trunk_interval
+        self.trunk = TrunkMonitor(config.sip.trunk, self.stats)
         self.backoff_min = backoff_min
         self.calls: dict[str, LiveCall] = {}
         self.ready = asyncio.Event()  # connected and resynchronised
@@ -95,6 +99,7 @@ class IvrController:
             try:
                 await self._resync(conn)
                 await self._drain_outbox(conn)
+                await self.trunk.refresh(conn)
                 self.reconnected_at = time.time()
                 self.ready.set()
                 await self._follow(conn)
@@ -129,11 +134,14 @@ class IvrController:
         conn = AmiConnection(str(ami.host), ami.port, ami.username, self._secret, ami.action_timeout)
         conn.on_event("UserEvent", self._on_event)
         conn.on_event("Hangup", self._on_event)
+        for name in TRUNK_EVENTS:
+            conn.on_event(name, self._on_event)
         return conn
 
     async def _follow(self, conn: AmiConnection) -> None:
-        """Heartbeat and periodic outbox drain until the connection closes."""
+        """Heartbeat, periodic outbox drain and trunk read-back until the connection closes."""
         next_drain = time.monotonic() + self.drain_interval
+        next_trunk = time.monotonic() + self.trunk_interval
         while not conn.closed.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(conn.closed.wait(), self.heartbeat)
@@ -143,6 +151,9 @@ class IvrController:
             if time.monotonic() >= next_drain:
                 await self._drain_outbox(conn)
                 next_drain = time.monotonic() + self.drain_interval
+            if time.monotonic() >= next_trunk:
+                await self.trunk.refresh(conn)
+                next_trunk = time.monotonic() + self.trunk_interval
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -227,6 +238,9 @@ class IvrController:
                 label = "call-end"
             else:
                 return
+        elif event in TRUNK_EVENTS:
+            self.trunk.on_event(msg)
+            return
         elif event == "Hangup":
             if self.calls.pop(msg.get("Uniqueid"), None) is not None:
                 self.stats.lines_in_use = len(self.calls)
@@ -298,6 +312,8 @@ class IvrController:
             if running == expected:
                 self.config = config
                 self.stats.lines = config.lines
+                self.trunk.configure(config.sip.trunk)
+                await self.trunk.refresh(conn)
                 log.info("IVR configuration %s is live", expected)
                 return expected
             await asyncio.sleep(0.1)

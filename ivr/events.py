@@ -8,13 +8,13 @@ reconnect never counts an event twice.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from ivr import numbers
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS protection_events (
@@ -25,13 +25,43 @@ CREATE TABLE IF NOT EXISTS protection_events (
     department  TEXT NOT NULL,
     line        INTEGER NOT NULL,
     did         TEXT NOT NULL,
-    caller_hash TEXT NOT NULL,      -- HMAC-SHA256, hex; never the number itself
-    caller_mask TEXT NOT NULL,      -- e.g. 010****5678
+    caller_hash TEXT NOT NULL,      -- HMAC-SHA256 of the canonical number, hex; '' if withheld
+    caller_mask TEXT NOT NULL,      -- e.g. 010****5678; '' if withheld
     recording   TEXT,               -- file name relative to the recordings directory
     stored      REAL NOT NULL       -- when the controller stored it (host clock)
 );
 CREATE INDEX IF NOT EXISTS protection_events_time ON protection_events(time);
+CREATE INDEX IF NOT EXISTS protection_events_caller ON protection_events(caller_hash, time);
+-- Legal holds: an event (and its recording) kept past retention until the hold expires or is released.
+CREATE TABLE IF NOT EXISTS legal_holds (
+    event_id    TEXT PRIMARY KEY,
+    recording   TEXT,               -- the event's recording when the hold was placed
+    reason      TEXT NOT NULL,
+    expires     REAL NOT NULL,      -- Unix seconds; the hold no longer applies from then
+    held_by     TEXT NOT NULL,
+    created     REAL NOT NULL,
+    released    REAL                -- set when released early (the row stays, as a record)
+);
 """
+MAX_HOLD_REASON = 500
+
+
+class HoldError(ValueError):
+    """A hold that cannot be placed; ``code``: no-reason, reason-too-long, expiry-past, unknown-event."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class LegalHold:
+    event_id: str
+    recording: str | None
+    reason: str
+    expires: float
+    held_by: str
+    created: float
 
 
 @dataclass(frozen=True)
@@ -48,22 +78,21 @@ class ProtectionEvent:
 
 
 def mask_number(number: str) -> str:
-    digits = "".join(c for c in number if c.isdigit() or c == "+")
-    if len(digits) <= 4:
-        return "*" * len(digits)
-    keep_head = 3 if len(digits) > 7 else 1
-    return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+    """The masked display form of a caller number as delivered (see :mod:`ivr.numbers`)."""
+    return numbers.mask_raw(number)
 
 
 def hash_number(key: bytes, number: str) -> str:
-    return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+    """The keyed hash of a caller number as delivered; the same caller in any notation is one key."""
+    return numbers.caller_key(key, numbers.normalise(number))
 
 
 class EventStore:
     """Thread-safe (one connection, one lock): the controller writes, the admin page reads."""
 
-    def __init__(self, path: Path | str, caller_key: bytes):
-        if not caller_key:
+    def __init__(self, path: Path | str, caller_key: bytes | None):
+        """``caller_key`` None: a store for reading and legal holds only (the admin page); it cannot add."""
+        if caller_key is not None and not caller_key:
             raise ValueError("the caller-hash key must not be empty")
         self.path = Path(path) if str(path) != ":memory:" else path
         if isinstance(self.path, Path):
@@ -77,8 +106,11 @@ class EventStore:
 
     def add(self, ev: ProtectionEvent) -> bool:
         """Store one event; False if an event with that id was already stored."""
+        if self._key is None:
+            raise RuntimeError("this event store was opened without the caller-hash key and cannot add events")
+        caller = numbers.normalise(ev.caller)
         row = (ev.event_id, ev.time, ev.kind, ev.seq, ev.department, ev.line, ev.did,
-               hash_number(self._key, ev.caller), mask_number(ev.caller), ev.recording or None, time.time())
+               numbers.caller_key(self._key, caller), numbers.mask(caller), ev.recording or None, time.time())
         with self._lock:
             cur = self._db.execute("INSERT OR IGNORE INTO protection_events VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
             return cur.rowcount == 1
@@ -88,25 +120,94 @@ class EventStore:
             return self._db.execute("SELECT 1 FROM protection_events WHERE event_id=?", (event_id,)).fetchone() \
                 is not None
 
-    def events(self, since: float = 0.0, limit: int = 1000) -> list[dict]:
+    _COLUMNS = "event_id, time, kind, seq, department, line, did, caller_hash, caller_mask, recording"
+
+    def _rows(self, where: str, params: tuple, suffix: str = "") -> list[dict]:
         with self._lock:
-            cur = self._db.execute(
-                "SELECT event_id, time, kind, seq, department, line, did, caller_hash, caller_mask, recording "
-                "FROM protection_events WHERE time >= ? ORDER BY time, event_id LIMIT ?", (since, limit))
+            cur = self._db.execute(f"SELECT {self._COLUMNS} FROM protection_events WHERE {where} {suffix}", params)
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def events(self, since: float = 0.0, limit: int = 1000, until: float = float("inf"),
+               department: str | None = None) -> list[dict]:
+        """Events with ``since <= time < until`` (of one department if given), oldest first."""
+        where, params = "time >= ? AND time < ?", (since, until)
+        if department is not None:
+            where, params = where + " AND department = ?", (*params, department)
+        return self._rows(where, params, f"ORDER BY time, event_id LIMIT {int(limit)}")
+
+    def event(self, event_id: str) -> dict | None:
+        rows = self._rows("event_id = ?", (event_id,))
+        return rows[0] if rows else None
+
+    def events_by_id(self, event_ids: list[str]) -> list[dict]:
+        if not event_ids:
+            return []
+        return self._rows(f"event_id IN ({','.join('?' * len(event_ids))})", tuple(event_ids), "ORDER BY time")
+
+    def earlier_by_caller(self, caller_hash: str, before: float, window: float) -> int:
+        """How many events the same caller (keyed hash) had in the ``window`` seconds before ``before``.
+
+        A withheld caller has no hash and therefore no history.
+        """
+        if not caller_hash:
+            return 0
+        with self._lock:
+            return self._db.execute(
+                "SELECT count(*) FROM protection_events WHERE caller_hash = ? AND time < ? AND time >= ?",
+                (caller_hash, before, before - window)).fetchone()[0]
 
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM protection_events").fetchone()[0]
 
-    def purge(self, before: float) -> list[str]:
-        """Delete events older than ``before``; return their ids."""
+    def purge(self, before: float, now: float | None = None) -> list[str]:
+        """Delete events older than ``before`` that no hold active at ``now`` keeps; return their ids."""
+        now = time.time() if now is None else now
+        query = ("FROM protection_events WHERE time < ? AND event_id NOT IN "
+                 "(SELECT event_id FROM legal_holds WHERE released IS NULL AND expires > ?)")
         with self._lock:
-            ids = [r[0] for r in self._db.execute(
-                "SELECT event_id FROM protection_events WHERE time < ?", (before,)).fetchall()]
-            self._db.execute("DELETE FROM protection_events WHERE time < ?", (before,))
+            ids = [r[0] for r in self._db.execute(f"SELECT event_id {query}", (before, now)).fetchall()]
+            self._db.execute(f"DELETE {query}", (before, now))
             return ids
+
+    # --- legal holds ------------------------------------------------------------------------------
+
+    def hold(self, event_id: str, reason: str, expires: float, held_by: str, now: float | None = None) -> LegalHold:
+        """Keep an event and its recording past retention until ``expires`` (replaces an earlier hold)."""
+        now = time.time() if now is None else now
+        reason = " ".join(reason.split())
+        if not reason:
+            raise HoldError("no-reason", "a legal hold needs a reason")
+        if len(reason) > MAX_HOLD_REASON:
+            raise HoldError("reason-too-long", f"the reason is longer than {MAX_HOLD_REASON} characters")
+        if expires <= now:
+            raise HoldError("expiry-past", "the hold's expiry must be in the future")
+        with self._lock:
+            row = self._db.execute("SELECT recording FROM protection_events WHERE event_id=?", (event_id,)).fetchone()
+            if row is None:
+                raise HoldError("unknown-event", f"no protection event {event_id!r}")
+            hold = LegalHold(event_id, row[0], reason, expires, held_by, now)
+            self._db.execute("INSERT OR REPLACE INTO legal_holds VALUES (?,?,?,?,?,?,NULL)",
+                             (hold.event_id, hold.recording, hold.reason, hold.expires, hold.held_by, hold.created))
+        return hold
+
+    def release(self, event_id: str, now: float | None = None) -> bool:
+        """End a hold early; False if there was no active hold."""
+        now = time.time() if now is None else now
+        with self._lock:
+            cur = self._db.execute("UPDATE legal_holds SET released=? WHERE event_id=? AND released IS NULL "
+                                   "AND expires > ?", (now, event_id, now))
+            return cur.rowcount == 1
+
+    def holds(self, now: float | None = None) -> list[LegalHold]:
+        """Holds in force at ``now``, soonest expiry first."""
+        now = time.time() if now is None else now
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT event_id, recording, reason, expires, held_by, created FROM legal_holds "
+                "WHERE released IS NULL AND expires > ? ORDER BY expires, event_id", (now,)).fetchall()
+        return [LegalHold(*r) for r in rows]
 
     def forget_recording(self, recording: str) -> None:
         with self._lock:

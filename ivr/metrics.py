@@ -10,6 +10,7 @@ import bisect
 import threading
 from collections import Counter, deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
@@ -21,6 +22,15 @@ OUTCOMES = ("connected", "busy", "after-hours", "abandoned", "unanswered")
 
 
 PROTECTION_KINDS = ("warning", "termination", "time-limit-end")
+
+
+@dataclass(frozen=True)
+class TrunkHealth:
+    """One trunk as Asterisk last reported it; None where it has not said (no sample is exported)."""
+
+    registered: bool | None  # None also for a trunk that does not register
+    reachable: bool | None
+    rtt: float | None  # seconds, OPTIONS round trip
 
 
 class IvrStats:
@@ -36,6 +46,8 @@ class IvrStats:
         self.protection: Counter[tuple[str, str]] = Counter()
         self._lag: dict[str, tuple[list[int], list[float]]] = {}  # event -> (bucket counts, [sum])
         self.lag_samples: deque[float] = deque(maxlen=keep_samples)
+        self.trunks: dict[str, TrunkHealth] = {}
+        self.holidays_last_date: float | None = None  # Unix seconds of the last date the holiday list covers
 
     def call_ended(self, outcome: str) -> None:
         with self._lock:
@@ -108,8 +120,33 @@ class IvrCollector:
         c = CounterMetricFamily("nms_ivr_ami_connects", "Successful AMI logins (reconnects included)")
         c.add_metric([], s.connects)
         yield c
+        yield from _trunk_metrics(dict(s.trunks))
+        if s.holidays_last_date is not None:
+            g = GaugeMetricFamily("nms_ivr_holidays_last_date",
+                                  "The last date the holiday list covers (Unix seconds, midnight local time)")
+            g.add_metric([], s.holidays_last_date)
+            yield g
         h = HistogramMetricFamily("nms_ivr_event_lag_seconds",
                                   "From the AMI event's timestamp to the end of its handling", labels=["event"])
         for event, (buckets, total) in s.snapshot_lag().items():
             h.add_metric([event], buckets, total)
         yield h
+
+
+def _trunk_metrics(trunks: dict[str, TrunkHealth]):
+    registered = GaugeMetricFamily("nms_ivr_trunk_registered",
+                                   "1 while the carrier accepts the trunk's outbound registration", labels=["trunk"])
+    reachable = GaugeMetricFamily("nms_ivr_trunk_reachable", "1 while the carrier answers OPTIONS (qualify)",
+                                  labels=["trunk"])
+    rtt = GaugeMetricFamily("nms_ivr_trunk_rtt_seconds", "Round trip of the last OPTIONS to the carrier",
+                            labels=["trunk"])
+    for name, health in sorted(trunks.items()):
+        if health.registered is not None:
+            registered.add_metric([name], 1 if health.registered else 0)
+        if health.reachable is not None:
+            reachable.add_metric([name], 1 if health.reachable else 0)
+        if health.rtt is not None:
+            rtt.add_metric([name], health.rtt)
+    yield registered
+    yield reachable
+    yield rtt

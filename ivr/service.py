@@ -15,8 +15,9 @@ from ivr import retention
 from ivr.config import DEFAULT_CONFIG, IvrConfig, load_config
 from ivr.controller import IvrController
 from ivr.events import EventStore
+from ivr.holidays import last_date_timestamp
 from ivr.metrics import IvrCollector, IvrStats
-from ivr.render import RenderOptions
+from ivr.render import RenderOptions, secret_options
 from nms.secrets import SecretResolver
 
 log = logging.getLogger(__name__)
@@ -53,15 +54,14 @@ class IvrService:
         self.config = self._prepare(_as_config(config if config is not None else DEFAULT_CONFIG))
         self.secrets = secrets or SecretResolver()
         self.stats = IvrStats(lines=self.config.lines)
-        self.stats.expect_departments(protected_departments(self.config))
+        self._publish(self.config)
         self.store = store or EventStore(self.config.events.database,
                                          self.secrets.get(self.config.events.caller_key_secret).encode())
         if render_options is None and asterisk_etc is not None:
             get = self.secrets.get
 
             def render_options(cfg: IvrConfig) -> RenderOptions:
-                return RenderOptions(ami_secret=get(cfg.ami.secret),
-                                     phone_secrets={p.extension: get(p.secret) for p in cfg.sip.phones})
+                return RenderOptions(**secret_options(cfg, get))
         self.controller = IvrController(self.config, ami_secret=self.secrets.get(self.config.ami.secret),
                                         store=self.store, stats=self.stats, asterisk_etc=asterisk_etc,
                                         render_options=render_options)
@@ -69,6 +69,11 @@ class IvrService:
         self._scheduler: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending_reload: asyncio.Future | None = None
+
+    def _publish(self, config: IvrConfig) -> None:
+        """What the metrics say about the configuration itself."""
+        self.stats.expect_departments(protected_departments(config))
+        self.stats.holidays_last_date = last_date_timestamp(config.hours)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -95,7 +100,7 @@ class IvrService:
         thread this waits for it. Returns the new configuration.
         """
         config = self._prepare(_as_config(district_or_config))
-        self.stats.expect_departments(protected_departments(config))
+        self._publish(config)
         if self._loop is None:
             self.config = config
             return config
@@ -113,7 +118,7 @@ class IvrService:
 
     async def reload_async(self, district_or_config: Any) -> IvrConfig:
         config = self._prepare(_as_config(district_or_config))
-        self.stats.expect_departments(protected_departments(config))
+        self._publish(config)
         await self.controller.reload(config)
         self.config = config
         return config

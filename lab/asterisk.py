@@ -248,6 +248,9 @@ def ensure_secrets(secrets_dir: Path, config) -> None:
 
     secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     names = [config.ami.secret, config.events.caller_key_secret, *(p.secret for p in config.sip.phones)]
+    reg = config.sip.trunk.registration if config.sip.trunk is not None else None
+    if reg is not None:
+        names += [reg.username_secret, reg.password_secret]
     for name in names:
         path = secrets_dir / name
         if not path.exists():
@@ -307,11 +310,10 @@ def start_lab_asterisk(config, run_dir: Path, *, name: str = "lab", faketime: st
 
 def lab_render_options(config, inst: AsteriskInstance, get_secret, extra_ami_users: tuple = ()):
     """How the lab instance is rendered, at start and on every reload (``ivr.render.RenderOptions``)."""
-    from ivr.render import RenderOptions
+    from ivr.render import RenderOptions, secret_options
 
     return RenderOptions(
-        ami_secret=get_secret(config.ami.secret),
-        phone_secrets={p.extension: get_secret(p.secret) for p in config.sip.phones},
+        **secret_options(config, get_secret),
         extra_ami_users=tuple(extra_ami_users),
         directories=inst.directories(),
         include_lab=True,

@@ -98,18 +98,19 @@ def write_config(directory: Path, data: dict, name: str = "ivr.yaml") -> Path:
 class IvrLab:
     """A running Asterisk with a rendered test configuration, its secrets and a lab AMI account."""
 
-    def __init__(self, config: IvrConfig, run_dir: Path, name: str, faketime: str | None = None):
+    def __init__(self, config: IvrConfig, run_dir: Path, name: str, faketime: str | None = None,
+                 extra_ami_users: tuple[AmiUser, ...] = ()):
         self.config = config
         self.run_dir = run_dir
         self.lab_secret = secrets.token_urlsafe(16)
         self.secrets_dir = run_dir / "secrets"
+        self.extra_ami_users = (AmiUser(LAB_USER, self.lab_secret, ("all",), ("all",)), *extra_ami_users)
         recdir = f"/nms/{name}/recordings"
         self.config = config.model_copy(update={
             "recordings": config.recordings.model_copy(update={"directory": Path(recdir)})})
         self.handle = lab.start_lab_asterisk(
             self.config, run_dir, name=name, faketime=faketime, secrets_dir=self.secrets_dir,
-            lab_extensions=STAFF_SIM,
-            extra_ami_users=(AmiUser(LAB_USER, self.lab_secret, ("all",), ("all",)),),
+            lab_extensions=STAFF_SIM, extra_ami_users=self.extra_ami_users,
         )
         self.config = self.config.model_copy(update={"recordings": self.config.recordings.model_copy(
             update={"host_directory": self.handle.recordings_dir})})
@@ -129,8 +130,7 @@ class IvrLab:
         """What a reload must render for this lab: same directories, lab account and staff simulators."""
         return RenderOptions(
             ami_secret=self.secret(config.ami.secret), directories=self.instance.directories(),
-            include_lab=True, verbose_log=True,
-            extra_ami_users=(AmiUser(LAB_USER, self.lab_secret, ("all",), ("all",)),))
+            include_lab=True, verbose_log=True, extra_ami_users=self.extra_ami_users)
 
     def service(self, config: IvrConfig | None = None) -> IvrService:
         """The IVR service under test, pointed at this lab (not started)."""
@@ -223,11 +223,20 @@ def ivr_lab_factory(asterisk_rootfs: Path, tmp_path: Path) -> Iterator[Callable[
     """Start as many test Asterisks as a test needs; all are stopped and removed afterwards."""
     labs: list[IvrLab] = []
 
-    def start(data: dict | None = None, *, faketime: str | None = None, name: str | None = None) -> IvrLab:
+    def start(data: dict | None = None, *, faketime: str | None = None, name: str | None = None,
+              secrets: dict[str, str] | None = None, extra_ami_users: tuple[AmiUser, ...] = ()) -> IvrLab:
+        """``secrets``: {name: value} put in the lab's secrets directory (others are generated)."""
         name = name or instance_name()
         run_dir = tmp_path / name
         path = write_config(run_dir, data or config_data())
-        lab_ = IvrLab(load_config(path), run_dir, name, faketime=faketime)
+        if secrets:
+            secrets_dir = run_dir / "secrets"
+            secrets_dir.mkdir(mode=0o700, exist_ok=True)
+            for secret_name, value in secrets.items():
+                fd = os.open(secrets_dir / secret_name, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(value + "\n")
+        lab_ = IvrLab(load_config(path), run_dir, name, faketime=faketime, extra_ami_users=extra_ami_users)
         labs.append(lab_)
         return lab_
 
@@ -239,3 +248,70 @@ def ivr_lab_factory(asterisk_rootfs: Path, tmp_path: Path) -> Iterator[Callable[
 def run(coro: Any, timeout: float = 120.0) -> Any:
     """Run one test scenario on a fresh event loop, with an overall timeout."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+CARRIER_TONE_HZ = 440
+
+
+@pytest.fixture
+def carrier(asterisk_rootfs: Path) -> Iterator[Callable[..., tuple[lab.AsteriskInstance, str]]]:
+    """Start the carrier's Asterisk: a PJSIP endpoint towards the IVR, and an AMI account for the test.
+
+    Without ``account`` the IVR is a static peer identified by its address. With ``account``
+    (user name, password) the carrier behaves like a Korean carrier's SIP trunk: the IVR must register
+    with digest authentication, every request from it is challenged, and calls go to its registered
+    contact; the endpoint is named after the user name. Its calling channel (``carrier-caller``)
+    records what it receives (``rx.wav``) and sends a 440 Hz tone. Returns (instance, AMI secret).
+    """
+    made: list[lab.AsteriskInstance] = []
+
+    def start(ivr_sip_port: int, sip_port: int, ami_port: int,
+              account: tuple[str, str] | None = None) -> tuple[lab.AsteriskInstance, str]:
+        inst = lab.AsteriskInstance(instance_name("carrier"), asterisk_rootfs)
+        inst.make_dirs()
+        secret = secrets.token_urlsafe(16)
+        write_carrier_config(inst, ivr_sip_port, sip_port, ami_port, secret, account)
+        inst.start()
+        made.append(inst)
+        return inst, secret
+
+    yield start
+    for inst in made:
+        inst.remove()
+
+
+def write_carrier_config(inst: lab.AsteriskInstance, ivr_sip_port: int, sip_port: int, ami_port: int,
+                         ami_secret: str, account: tuple[str, str] | None = None) -> None:
+    """(Re)write the carrier's configuration; a restart or ``module reload`` applies it."""
+    from ivr.render import asterisk_conf, modules_conf
+
+    etc = inst.etc_dir
+    (etc / "asterisk.conf").write_text(asterisk_conf(inst.directories()))
+    (etc / "modules.conf").write_text(modules_conf())
+    (etc / "logger.conf").write_text("[logfiles]\nmessages.log => notice,warning,error\n")
+    # Not the IVR's range (20000-20999): each side's RTP ports are its own.
+    (etc / "rtp.conf").write_text("[general]\nrtpstart = 30000\nrtpend = 30999\n")
+    (etc / "manager.conf").write_text(
+        f"[general]\nenabled = yes\nbindaddr = 127.0.0.1\nport = {ami_port}\ntimestampevents = yes\n\n"
+        f"[carrier]\nsecret = {ami_secret}\nread = all\nwrite = all\n")
+    media = ("disallow = all\nallow = alaw,ulaw\ndirect_media = no\ndtmf_mode = rfc4733\nrtp_symmetric = yes\n"
+             "media_address = 127.0.0.1\nbind_rtp_to_media_address = yes\ntransport = transport-udp\n")
+    if account is None:
+        peer = (f"[ivr]\ntype = endpoint\ncontext = carrier-in\n{media}aors = ivr\n\n"
+                f"[ivr]\ntype = aor\ncontact = sip:127.0.0.1:{ivr_sip_port}\n\n"
+                "[ivr-identify]\ntype = identify\nendpoint = ivr\nmatch = 127.0.0.1\n")
+    else:
+        user, password = account
+        peer = (f"[{user}]\ntype = endpoint\ncontext = carrier-in\n{media}aors = {user}\nauth = {user}-auth\n\n"
+                f"[{user}-auth]\ntype = auth\nauth_type = userpass\nusername = {user}\npassword = {password}\n\n"
+                f"[{user}]\ntype = aor\nmax_contacts = 1\nremove_existing = yes\n")
+    (etc / "pjsip.conf").write_text(
+        "[global]\ntype = global\nendpoint_identifier_order = username,auth_username,ip\n\n"
+        f"[transport-udp]\ntype = transport\nprotocol = udp\nbind = 127.0.0.1:{sip_port}\n\n{peer}")
+    rec = f"{inst.base}/spool"
+    (etc / "extensions.conf").write_text(
+        "[carrier-in]\nexten => _X.,1,Hangup(21)\n\n"
+        "[carrier-caller]\n"
+        f"exten => s,1,MixMonitor({rec}/mix.wav,r({rec}/rx.wav))\n"
+        f" same => n,Playtones({CARRIER_TONE_HZ})\n"
+        " same => n,Wait(3600)\n")

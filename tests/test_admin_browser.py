@@ -1,6 +1,7 @@
 """In a real browser (headless Chromium) against the running service and a real Asterisk 22:
-log in, change the staff-protection text, regenerate its audio, hear Asterisk play the new audio on a
-test call, roll back, and hear the old audio again.
+log in, draft a new staff-protection text, listen to the draft in the page while callers still hear the
+old prompt, publish it with one click and hear Asterisk play exactly the draft's audio on a test call,
+regenerate it, go one click back to the previous text, roll back in the history, and hear each audio.
 
 "Hear" is checked on the file Asterisk actually has open while it plays the prompt: its descriptor in
 /proc/<asterisk>/fd is read and hashed, so an old copy that Asterisk still played would be caught.
@@ -119,7 +120,7 @@ def _call_and_capture(stack: AdminStack, did: str) -> list[str]:
     return asyncio.run(asyncio.wait_for(scenario(), 60))
 
 
-def test_change_regenerate_play_rollback_in_chromium(admin_stack: AdminStack, browser) -> None:
+def test_draft_listen_publish_play_and_back_in_chromium(admin_stack: AdminStack, browser) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -140,19 +141,43 @@ def test_change_regenerate_play_rollback_in_chromium(admin_stack: AdminStack, br
     browser.find_element(By.ID, "login-button").click()
     wait.until(ec.presence_of_element_located((By.ID, "logout")))
 
-    # Change the text: saved, applied live (render, AMI reload, verified) and its audio made.
+    # A draft: its audio is made and playable in the page; callers still hear the published prompt.
     browser.get(stack.url + "/phone/")
     area = wait.until(ec.presence_of_element_located((By.ID, "text-staff-protection")))
     assert area.get_attribute("value") == original_text
     area.clear()
     area.send_keys(NEW_TEXT)
-    browser.find_element(By.ID, "save-staff-protection").click()
+    browser.find_element(By.ID, "draft-staff-protection").click()
+    flash = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
+    assert "ok" in flash.get_attribute("class").split(), flash.text
+    draft_sha = wait.until(ec.presence_of_element_located((By.ID, "draft-audio-staff-protection"))).get_attribute(
+        "data-sha")
+    # Listen: the browser loads and decodes the draft, and it is exactly the stored draft audio.
+    duration = WebDriverWait(browser, 20).until(lambda b: b.execute_script(
+        "const a = document.getElementById('draft-audio-staff-protection');"
+        "return a.readyState >= 1 && a.duration > 0 ? a.duration : null;"))
+    assert duration > 1.0
+    served = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(document.getElementById('draft-audio-staff-protection').src).then(r => r.arrayBuffer())"
+        ".then(b => crypto.subtle.digest('SHA-256', b)).then(h => done(Array.from(new Uint8Array(h))"
+        ".map(x => x.toString(16).padStart(2, '0')).join('')));")
+    assert served == draft_sha
+    assert stack.config().announcements["staff-protection"] == original_text
+    assert _sha(prompt) == original
+    assert _call_and_capture(stack, did) == [original]
+
+    # Publish, one click: live (render, AMI reload, verified) with exactly the audio that was heard.
+    browser.find_element(By.ID, "publish-staff-protection").click()
     flash = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
     assert "ok" in flash.get_attribute("class").split(), flash.text
     assert stack.config().announcements["staff-protection"] == NEW_TEXT
     assert stack.ivr.controller.config.announcements["staff-protection"] == NEW_TEXT  # the live configuration
+    assert not browser.find_elements(By.ID, "draft-box-staff-protection")
+    published_version = stack.admin.workspace.file("ivr").store.current_version()
     saved = _sha(prompt)
-    assert saved != original
+    assert saved == draft_sha
+    assert _call_and_capture(stack, did) == [draft_sha]
 
     # Regenerate the audio from the text: a new file (TTS is not bit-for-bit repeatable).
     browser.find_element(By.ID, "regenerate-staff-protection").click()
@@ -165,21 +190,29 @@ def test_change_regenerate_play_rollback_in_chromium(admin_stack: AdminStack, br
     # A test call: Asterisk plays exactly the regenerated audio.
     assert _call_and_capture(stack, did) == [regenerated]
 
-    # Roll back to the first version: the old text and the old audio return.
-    browser.get(stack.url + "/history/ivr")
-    first = browser.find_elements(By.CSS_SELECTOR, "#versions a[data-version]")[-1]
-    first.click()
-    button = wait.until(ec.element_to_be_clickable((By.ID, "rollback")))
-    button.click()
-    wait.until(ec.alert_is_present()).accept()
-    flash = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
-    assert "ok" in flash.get_attribute("class").split(), flash.text
-    assert stack.config().announcements["staff-protection"] == original_text
-    assert stack.ivr.controller.config.announcements["staff-protection"] == original_text
-    assert _sha(prompt) == original
-    assert _call_and_capture(stack, did) == [original]
+    def confirm_and_hear(button: str, text: str, audio: str) -> None:
+        """Click, confirm; then the file and the live configuration have ``text``, and a call plays ``audio``."""
+        wait.until(ec.element_to_be_clickable((By.ID, button))).click()
+        wait.until(ec.alert_is_present()).accept()
+        flash = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash")))
+        assert "ok" in flash.get_attribute("class").split(), flash.text
+        assert stack.config().announcements["staff-protection"] == text
+        assert stack.ivr.controller.config.announcements["staff-protection"] == text
+        assert _sha(prompt) == audio
+        assert _call_and_capture(stack, did) == [audio]
+
+    # One click back to the previous text: the original text and its very audio return.
+    browser.get(stack.url + "/phone/")
+    confirm_and_hear("previous-staff-protection", original_text, original)
+
+    # Roll back to the published version: the page says in words what changes; text and audio return.
+    browser.get(f"{stack.url}/history/ivr/{published_version}")
+    words = wait.until(ec.presence_of_element_located((By.ID, "rollback-words"))).text
+    assert "직원 보호 안내 문구 변경" in words and NEW_TEXT[:10] in words, words
+    confirm_and_hear("rollback", NEW_TEXT, regenerated)
 
     # The audit log tells who did what, with the diff and the result.
     browser.get(stack.url + "/history/audit")
     text = browser.find_element(By.ID, "audit").text
     assert "operator" in text and "announcement staff-protection" in text and "rollback to" in text
+    assert "draft of announcement staff-protection" in text and "back to the previous text" in text

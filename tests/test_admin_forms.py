@@ -144,7 +144,8 @@ def test_hours_and_holidays(admin_stack, op) -> None:
     resp = op.post("/phone/holidays/add", data={"csrf_token": token, "date": "2026-12-31", "name": "종무식"},
                    follow_redirects=True)
     assert _flash(resp) == ["ok"]
-    assert {"date": __import__("datetime").date(2026, 12, 31), "name": "종무식"} in _ivr(stack)["hours"]["holidays"]
+    added = {"date": __import__("datetime").date(2026, 12, 31), "name": "종무식", "local": True}  # a local closure
+    assert added in _ivr(stack)["hours"]["holidays"]
     resp = op.post("/phone/holidays/add", data={"csrf_token": token, "date": "2026-12-31", "name": "또"})
     assert resp.status_code == 422 and "공휴일 2026-12-31가 이미 있습니다" in resp.text
     resp = op.post("/phone/holidays/add", data={"csrf_token": token, "date": "2026-13-01", "name": "없는 날"})

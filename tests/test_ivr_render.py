@@ -12,7 +12,7 @@ import pytest
 
 from ivr import cli, retention
 from ivr.config import load_config
-from ivr.events import EventStore, ProtectionEvent
+from ivr.events import EventStore, HoldError, ProtectionEvent
 from ivr.prompts import PromptError, build_prompts, convert
 from ivr.render import RenderOptions, render, render_files
 from tests.ivr_fixtures import config_data, write_config
@@ -124,3 +124,40 @@ def test_retention_deletes_old_recordings_and_events(config, tmp_path: Path, cap
     assert not old.exists() and new.exists()
     assert [e["event_id"] for e in store.events()] == ["b-warning-1"]
     assert "deleted recording civil/old.wav" in caplog.text and "deleted protection event a-warning-1" in caplog.text
+
+
+def test_a_legal_hold_keeps_an_event_and_its_recording_past_retention(config, tmp_path: Path, caplog) -> None:
+    rec_dir = tmp_path / "rec"
+    cfg = config.model_copy(update={"recordings": config.recordings.model_copy(update={"host_directory": rec_dir})})
+    store = EventStore(tmp_path / "events.sqlite3", b"k")
+    now = time.time()
+    old = now - 400 * 86400  # past both retention periods
+    for name in ("held", "unheld"):
+        path = rec_dir / "civil" / f"{name}.wav"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"RIFF")
+        os.utime(path, (old, old))
+        store.add(ProtectionEvent(f"{name}-warning-1", old, "warning", 1, "civil", 1, "1", "01012345678",
+                                  f"civil/{name}.wav"))
+    with pytest.raises(HoldError, match="reason"):
+        store.hold("held-warning-1", "  ", now + 86400, "admin")
+    with pytest.raises(HoldError, match="future"):
+        store.hold("held-warning-1", "수사 협조", now - 1, "admin")
+    with pytest.raises(HoldError, match="no protection event"):
+        store.hold("nope", "수사 협조", now + 86400, "admin")
+    store.hold("held-warning-1", "경찰 수사 협조 요청 (금천경찰서 2026-123)", now + 30 * 86400, "admin")
+
+    caplog.set_level("INFO")
+    report = retention.purge(cfg, store, now)
+    assert report.events == ["unheld-warning-1"] and report.recordings == ["civil/unheld.wav"]
+    assert (rec_dir / "civil" / "held.wav").exists() and not (rec_dir / "civil" / "unheld.wav").exists()
+    assert [e["event_id"] for e in store.events()] == ["held-warning-1"]
+    assert store.events()[0]["recording"] == "civil/held.wav"
+    assert [h.event_id for h in report.held] == ["held-warning-1"]
+    assert "kept recording civil/held.wav past retention: legal hold on event held-warning-1" in caplog.text
+    assert "kept protection event held-warning-1 past retention" in caplog.text
+    assert "1 legal holds kept items past retention: held-warning-1" in caplog.text
+
+    # Once the hold has expired, the next run deletes them like anything else.
+    later = retention.purge(cfg, store, now + 31 * 86400)
+    assert later.events == ["held-warning-1"] and later.recordings == ["civil/held.wav"] and not later.held

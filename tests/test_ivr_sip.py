@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 import shutil
 import subprocess
 import time
@@ -25,17 +24,17 @@ from pathlib import Path
 import pytest
 
 from ivr.ami_protocol import AmiConnection
-from ivr.render import asterisk_conf, modules_conf
 from lab import asterisk as lab_mod
 from tests import ivr_fixtures
-from tests.ivr_fixtures import LabClient, config_data, instance_name, run
+from tests.ivr_fixtures import LabClient, config_data, run
 
 asterisk_rootfs = ivr_fixtures.asterisk_rootfs
 ivr_lab_factory = ivr_fixtures.ivr_lab_factory
+carrier = ivr_fixtures.carrier
 
 WINDOW = 100  # packets (2 s at 20 ms) compared in each direction
 SKEW = 5  # packets: the two sides are read one AMI round trip apart
-TONE_HZ = 440
+TONE_HZ = ivr_fixtures.CARRIER_TONE_HZ
 
 
 def _rtp(value: str) -> dict[str, str]:
@@ -61,77 +60,12 @@ def _sox_stat(path: Path, *effects: str) -> dict[str, float]:
     return out
 
 
-@pytest.fixture
-def carrier(asterisk_rootfs):
-    """The carrier's Asterisk: one PJSIP endpoint towards the IVR, and an AMI account for the test.
-
-    Its calling channel records what it receives (``rx.wav``) and sends a 440 Hz tone.
-    """
-    made = []
-
-    def start(ivr_sip_port: int, sip_port: int, ami_port: int) -> tuple[lab_mod.AsteriskInstance, str]:
-        inst = lab_mod.AsteriskInstance(instance_name("carrier"), asterisk_rootfs)
-        inst.make_dirs()
-        secret = secrets.token_urlsafe(16)
-        etc = inst.etc_dir
-        (etc / "asterisk.conf").write_text(asterisk_conf(inst.directories()))
-        (etc / "modules.conf").write_text(modules_conf())
-        (etc / "logger.conf").write_text("[logfiles]\nmessages.log => notice,warning,error\n")
-        # Not the IVR's range (20000-20999): each side's RTP ports are its own.
-        (etc / "rtp.conf").write_text("[general]\nrtpstart = 30000\nrtpend = 30999\n")
-        (etc / "manager.conf").write_text(
-            f"[general]\nenabled = yes\nbindaddr = 127.0.0.1\nport = {ami_port}\ntimestampevents = yes\n\n"
-            f"[carrier]\nsecret = {secret}\nread = all\nwrite = all\n")
-        (etc / "pjsip.conf").write_text(f"""
-[transport-udp]
-type = transport
-protocol = udp
-bind = 127.0.0.1:{sip_port}
-
-[ivr]
-type = endpoint
-context = carrier-in
-disallow = all
-allow = alaw,ulaw
-direct_media = no
-dtmf_mode = rfc4733
-rtp_symmetric = yes
-media_address = 127.0.0.1
-bind_rtp_to_media_address = yes
-transport = transport-udp
-aors = ivr
-
-[ivr]
-type = aor
-contact = sip:127.0.0.1:{ivr_sip_port}
-
-[ivr-identify]
-type = identify
-endpoint = ivr
-match = 127.0.0.1
-""")
-        rec = f"{inst.base}/spool"
-        (etc / "extensions.conf").write_text(
-            "[carrier-in]\nexten => _X.,1,Hangup(21)\n\n"
-            "[carrier-caller]\n"
-            f"exten => s,1,MixMonitor({rec}/mix.wav,r({rec}/rx.wav))\n"
-            f" same => n,Playtones({TONE_HZ})\n"
-            " same => n,Wait(3600)\n")
-        inst.start()
-        made.append(inst)
-        return inst, secret
-
-    yield start
-    for inst in made:
-        inst.remove()
-
-
 def test_sip_call_through_a_pjsip_trunk(ivr_lab_factory, carrier) -> None:
     if shutil.which("sox") is None:
         pytest.fail("sox is not installed: run `make setup` (Debian package sox)")
     ami_port, sip_port, carrier_sip, carrier_ami = lab_mod.free_ports(4)
     data = config_data(ports=(ami_port, sip_port))
-    data["sip"]["trunk"] = {"name": "pstn", "host": "127.0.0.1", "port": carrier_sip}
+    data["sip"]["trunk"] = {"name": "pstn", "host": "127.0.0.1", "port": carrier_sip, "qualify_frequency": 2}
     lab = ivr_lab_factory(data)
     carrier_ast, carrier_secret = carrier(sip_port, carrier_sip, carrier_ami)
     service = lab.service()
@@ -179,8 +113,11 @@ def test_sip_call_through_a_pjsip_trunk(ivr_lab_factory, carrier) -> None:
             for client, chan in ((ivr, sip_channel), (pstn, out)):
                 await client.wait_until(lambda c=client, ch=chan: [
                     e for e in c.events if e.get("Event") == "Hangup" and e.get("Channel") == ch], 10, "hangup")
+            # Asterisk's first OPTIONS goes out at a random moment within qualify_frequency.
+            await ivr.wait_until(lambda: service.stats.trunks["pstn"].rtt, 15, "the trunk's first qualify")
+            trunk = service.stats.trunks["pstn"]
         await service.stop()
-        return {"before": before, "after": after}
+        return {"before": before, "after": after, "trunk": trunk}
 
     rtp = run(scenario())
     (ivr_before, carrier_before), (ivr_after, carrier_after) = rtp["before"], rtp["after"]
@@ -198,6 +135,9 @@ def test_sip_call_through_a_pjsip_trunk(ivr_lab_factory, carrier) -> None:
     assert carrier_sent >= WINDOW and abs(ivr_got - carrier_sent) <= SKEW, (carrier_sent, ivr_got, rtp)
     assert int(ivr_after["lp"]) == 0 and int(carrier_after["lp"]) == 0, rtp
 
+    # A trunk without registration: reachable (OPTIONS answered) with a round trip, no registration series.
+    trunk = rtp["trunk"]
+    assert trunk.reachable is True and trunk.registered is None and trunk.rtt is not None and trunk.rtt > 0
     event = service.store.events()[0]
     assert event["kind"] == "warning" and event["caller_mask"] == "010****1357" and event["did"] == did
 

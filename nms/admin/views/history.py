@@ -6,6 +6,8 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 
 from nms.admin.audit import text_diff
 from nms.admin.context import state
+from nms.admin.describe import describe_ivr_change
+from nms.admin.i18n import translate_current
 from nms.admin.users import Role
 from nms.admin.views import address, report
 from nms.store import StoreError, UnknownVersion
@@ -55,9 +57,13 @@ def version(kind: str, version: str) -> str:
         current, current_version = cf.store.read()
     except (UnknownVersion, StoreError, FileNotFoundError):
         abort(404)
+    words = rollback_words = None
+    if kind == "ivr":
+        words = describe_ivr_change(prev, text, translate_current)
+        rollback_words = describe_ivr_change(current, text, translate_current)
     return render_template("version.html", kind=kind, cf=cf, entry=entry, prev=prev_entry,
                            diff=text_diff(prev, text, cf.path.name), to_current=text_diff(text, current, cf.path.name),
-                           current_version=current_version)
+                           current_version=current_version, words=words, rollback_words=rollback_words)
 
 
 @bp.post("/<kind>/<version>/rollback")

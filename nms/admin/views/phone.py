@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import tempfile
 import time
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from ivr.config import HANGUP, REQUIRED_ANNOUNCEMENTS, WEEKDAY_ORDER, IvrConfig
 from ivr.prompts import PromptError
 from nms.admin import yamledit
 from nms.admin.context import state
+from nms.admin.heatmap import heatmap_svg
 from nms.admin.i18n import translate_current
 from nms.admin.status import midnight, read_events
 from nms.admin.users import Role
@@ -186,9 +188,12 @@ def _rows_from_form(form: Any) -> list[dict[str, Any]]:
 @bp.get("/hours")
 def hours(errors: dict | None = None, rows: list | None = None, form: Any = None, code: int = 200):
     config, version = _config()
+    last = config.hours.holidays_last_date
+    today = dt.datetime.now(zoneinfo.ZoneInfo(config.hours.timezone)).date()
     return render_template("hours.html", config=config, version=version, days=DAYS,
                            rows=rows if rows is not None else _hours_rows(config), errors=errors or {},
-                           form=form, departments=config.departments, hangup=HANGUP), code
+                           form=form, departments=config.departments, hangup=HANGUP,
+                           holidays_ending=last is None or last < today + dt.timedelta(days=60)), code
 
 
 @bp.post("/hours")
@@ -240,7 +245,8 @@ def holiday_add():
         hol = doc["hours"].get("holidays")
         if hol is None:
             hol = doc["hours"]["holidays"] = yamledit.safe([])
-        hol.append(yamledit.safe({"date": date, "name": name}))
+        # Added by hand: a local closure, which an import of public holidays never removes.
+        hol.append(yamledit.safe({"date": date, "name": name, "local": True}))
         items = sorted(hol, key=lambda h: str(h.get("date")))
         hol[:] = items
 
@@ -462,7 +468,14 @@ def events() -> str:
     since = midnight(config.hours.timezone) - (days - 1) * 86400
     rows = read_events(_ws(), since, limit=1000)
     names = {d.id: d.name for d in config.departments}
-    return render_template("events.html", events=rows, days=days, names=names)
+    today = dt.datetime.now(zoneinfo.ZoneInfo(config.hours.timezone)).date()
+    heat_days = 91
+    heat_rows = read_events(_ws(), midnight(config.hours.timezone) - (heat_days - 1) * 86400, limit=100000)
+    protected = {d.id: d.name for d in config.departments if d.protection}
+    heat = heatmap_svg(heat_rows, protected, today, heat_days, config.hours.timezone,
+                       lambda **kw: translate_current("heatmap_cell", **kw))
+    return render_template("events.html", events=rows, days=days, names=names, heatmap=heat, heatmap_days=heat_days,
+                           export_from=(today - dt.timedelta(days=days - 1)).isoformat(), export_to=today.isoformat())
 
 
 def _recordings_dir() -> tuple[Path, int]:
