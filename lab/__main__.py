@@ -7,6 +7,7 @@ outside, so nothing shipped ever imports it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -27,10 +28,17 @@ def _lab_admin_settings(district: District, state: LabState) -> AdminSettings:
     state_dir = Path(state.run_dir) / "admin"
     settings = admin_settings(district).model_copy(update={
         "state_dir": state_dir, "users_db": state_dir / "users.sqlite3",
-        "sounds_dir": rootfs_path() / "usr/share/asterisk/sounds"})
+        "sounds_dir": rootfs_path() / "usr/share/asterisk/sounds", "alertmanager_url": state.alertmanager_url})
     name, secret_file = ensure_admin_login(settings.users_db, Path(state.secrets_dir))
     print(f"admin page login (lab only): user {name}, password in {secret_file}", file=sys.stderr)
     return settings
+
+
+def _lab_district(district: District, run_dir: Path) -> District:
+    """The lab keeps the alert relay's delivery log in its run directory, as it does the admin page's state."""
+    alerting = district.settings.alerting.model_copy(
+        update={"log": run_dir.resolve() / "alerting" / "deliveries.jsonl"})
+    return dataclasses.replace(district, settings=district.settings.model_copy(update={"alerting": alerting}))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -48,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             prepare, render_options = lab_ivr_profile(state)
             overrides = IvrOverrides(Path(state.asterisk_etc), prepare, render_options)
-        return run_district(args, district, ivr_overrides=overrides,
+        return run_district(args, _lab_district(district, run_dir), ivr_overrides=overrides,
                             admin_settings=_lab_admin_settings(district, state))
     finally:
         if not args.keep_lab:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def lab_up(district: District, run_dir: Path = DEFAULT_RUN_DIR, *, prometheus: b
         down_devices=list(agents.faults.down),
         reboots={n: {"period": r.period, "phase": r.phase} for n, r in agents.faults.reboot.items()},
         wraps=dict(agents.faults.wrap), warnings=list(agents.warnings))
+    from lab.alertmanager import ensure_token
+
+    ensure_token(Path(state.secrets_dir) / district.settings.alerting.token_secret)  # the relay's, also without AM
     try:
         if prometheus:
             _add_prometheus(state, district, options)
@@ -64,9 +68,54 @@ def lab_up(district: District, run_dir: Path = DEFAULT_RUN_DIR, *, prometheus: b
 
 def _add_prometheus(state: LabState, district: District, options: LabOptions) -> None:
     listen = district.settings.http.listen
-    state.prometheus = start_prometheus(state.run_dir, listen, options.prometheus_listen, options.rule_files)
+    alertmanager = None
+    if options.alertmanager:
+        alertmanager = options.alertmanager_listen
+        state.extras += _start_alerting(state, district, options)
+    state.prometheus = start_prometheus(state.run_dir, listen, options.prometheus_listen, options.rule_files,
+                                        alertmanager=alertmanager)
     state.prometheus_url = url_of(options.prometheus_listen)
     state.service_url = f"http://{scrape_target(listen)}/metrics"
+
+
+def _start_alerting(state: LabState, district: District, options: LabOptions) -> list[processes.ManagedProcess]:
+    """The lab's SMTP sink and Alertmanager (the shipped routing, delivering into the lab)."""
+    import sys
+
+    from lab.alertmanager import ensure_token, start_alertmanager
+
+    run_dir = state.run_dir
+    log = run_dir / "logs" / "smtpsink.log"
+    maildir = run_dir / "mail"
+    popen = processes.spawn([sys.executable, "-m", "lab.smtpsink", f"--listen={options.smtp_listen}",
+                             f"--maildir={maildir}"], log, cwd=Path(__file__).resolve().parents[1])
+    sink = processes.ManagedProcess("smtpsink", popen.pid, log, str(maildir), popen)
+    _wait_listening(sink, options.smtp_listen)
+    token = ensure_token(Path(state.secrets_dir) / district.settings.alerting.token_secret)
+    relay = f"http://{scrape_target(district.settings.alerting.listen)}/api/alerts/relay"
+    try:
+        manager = start_alertmanager(run_dir, options.alertmanager_listen, options.smtp_listen, relay, token)
+    except BaseException:
+        sink.stop()
+        raise
+    state.alertmanager_url = url_of(options.alertmanager_listen)
+    return [sink, manager]
+
+
+def _wait_listening(proc: processes.ManagedProcess, listen: str, timeout: float = 20.0) -> None:
+    """Return once ``listen`` accepts TCP connections; LabError if ``proc`` exits or time runs out."""
+    host, _, port = listen.rpartition(":")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=1):
+                return
+        except OSError:
+            pass
+        if not proc.running() or time.monotonic() > deadline:
+            proc.stop()
+            raise LabError(proc.name, f"{listen}에서 연결을 받지 않습니다", proc.log, processes.log_tail(proc.log))
+        time.sleep(0.1)
 
 
 def ivr_config_path(district: District) -> Path:
@@ -148,6 +197,7 @@ def lab_down(run_dir: Path = DEFAULT_RUN_DIR) -> None:
         if p.running():
             failed.append(f"{p.name} (pid {p.pid})")
     markers = [f"--args-from-file={AgentPaths(run_dir).args}", f"--config.file={run_dir / 'prometheus'}",
+               f"--config.file={run_dir / 'alertmanager'}", f"--maildir={run_dir / 'mail'}",
                str(run_dir / "flows"), str(run_dir / "calls")]
     for marker in markers:
         for pid in processes.find_by_marker(marker):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_PROMETHEUS_LISTEN = "127.0.0.1:9790"
+DEFAULT_ALERTMANAGER_LISTEN = "127.0.0.1:9793"
+DEFAULT_SMTP_LISTEN = "127.0.0.1:9725"
 ALERT_RULES = Path(__file__).resolve().parents[1] / "configs" / "prometheus" / "alerts.yml"
 
 
@@ -30,6 +32,14 @@ class LabOptions:
     wrap_after: float = 180.0
 
     prometheus_listen: str = DEFAULT_PROMETHEUS_LISTEN
+
+    alertmanager: bool = True
+    """With Prometheus: an Alertmanager with the shipped routing, its e-mail into the lab's SMTP sink
+    (Maildir ``<run-dir>/mail``) and its webhook to the service's alert relay."""
+
+    alertmanager_listen: str = DEFAULT_ALERTMANAGER_LISTEN
+
+    smtp_listen: str = DEFAULT_SMTP_LISTEN
 
     rule_files: Sequence[Path] = field(default_factory=lambda: (ALERT_RULES,))
     """Prometheus rule files: the shipped alert rules."""

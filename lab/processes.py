@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -15,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from lab.errors import LabError
 
 
 def spawn(cmd: Sequence[str], log: Path, env: Mapping[str, str] | None = None,
@@ -120,3 +123,20 @@ def find_by_marker(marker: str) -> list[int]:
         if entry.name.isdigit() and int(entry.name) != os.getpid() and is_running(int(entry.name), marker):
             found.append(int(entry.name))
     return found
+
+
+def find_tool(path: str, component: str, package: str) -> str:
+    """``path``, or the same name on $PATH; LabError naming the Debian package when neither exists."""
+    found = path if Path(path).exists() else shutil.which(Path(path).name)
+    if not found:
+        raise LabError(component, f"{path} 가 없습니다: Debian 패키지 '{package}'를 설치하세요 (`make setup`)")
+    return found
+
+
+def check_config(component: str, cmd: Sequence[str], path: Path) -> str:
+    """Run a config checker (promtool, amtool) on ``path``; its output, or LabError with it if refused."""
+    done = subprocess.run([*cmd, str(path)], capture_output=True, text=True, timeout=60)
+    output = (done.stdout + done.stderr).strip()
+    if done.returncode != 0:
+        raise LabError(component, f"{Path(cmd[0]).name} 이(가) 설정을 거부했습니다: {path}", tail=output)
+    return output

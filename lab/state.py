@@ -14,7 +14,8 @@ from lab.processes import ManagedProcess
 
 STATE_FILE = "lab.json"
 EXTRA_LABELS = {"softflowd": "흐름 재생 (softflowd → 수집기)", "asterisk": "Asterisk 22 (자동응답)",
-                "calls": "가상 통화 (민원인·직원 시뮬레이터, AMI)"}
+                "calls": "가상 통화 (민원인·직원 시뮬레이터, AMI)", "smtpsink": "메일 수신함 (SMTP → Maildir)",
+                "alertmanager": "Alertmanager (경보 전달)"}
 
 
 @dataclass
@@ -32,6 +33,7 @@ class LabState:
     prometheus: ManagedProcess | None = None
     prometheus_url: str | None = None
     service_url: str | None = None  # what Prometheus scrapes
+    alertmanager_url: str | None = None
     warnings: list[str] = field(default_factory=list)
     extras: list[ManagedProcess] = field(default_factory=list)  # flow replay, Asterisk
     asterisk_etc: str | None = None  # where the lab Asterisk reads its rendered configuration
@@ -63,7 +65,8 @@ class LabState:
             "agents": [p.to_json() for p in self.agents], "endpoints": self.endpoints,
             "down_devices": self.down_devices, "reboots": self.reboots, "wraps": self.wraps,
             "prometheus": self.prometheus.to_json() if self.prometheus else None,
-            "prometheus_url": self.prometheus_url, "service_url": self.service_url, "warnings": self.warnings,
+            "prometheus_url": self.prometheus_url, "service_url": self.service_url,
+            "alertmanager_url": self.alertmanager_url, "warnings": self.warnings,
             "extras": [p.to_json() for p in self.extras], "asterisk_etc": self.asterisk_etc,
             "asterisk_name": self.asterisk_name, "calls": self.calls,
         }
@@ -78,6 +81,7 @@ class LabState:
             down_devices=list(data["down_devices"]), reboots=dict(data.get("reboots", {})),
             wraps=dict(data.get("wraps", {})), prometheus=ManagedProcess.from_json(prom) if prom else None,
             prometheus_url=data.get("prometheus_url"), service_url=data.get("service_url"),
+            alertmanager_url=data.get("alertmanager_url"),
             warnings=list(data.get("warnings", [])),
             extras=[ManagedProcess.from_json(p) for p in data.get("extras", [])],
             asterisk_etc=data.get("asterisk_etc"), asterisk_name=data.get("asterisk_name"),

@@ -198,19 +198,27 @@ class IvrOverrides:
 def _services(args: argparse.Namespace, district: District, ivr_overrides: IvrOverrides | None = None) -> list:
     """Every service that the configuration enables, in start order."""
     from nms.inventory.metrics import InventoryService
+    from nms.secrets import SecretResolver
 
+    secrets = SecretResolver(Path(args.secrets_dir) if args.secrets_dir else None)
     services = [InventoryService(district), _snmp_collector(args, district)]
     if district.settings.flows.enabled:
         from collectors.flows.service import FlowService
 
         services.append(FlowService(district))
+    if district.settings.traps.enabled:
+        from collectors.traps.service import TrapReceiverService
+
+        services.append(TrapReceiverService(district, secrets))
+    if district.settings.alerting.enabled:
+        from nms.alerting.service import AlertRelayService
+
+        services.append(AlertRelayService(district, secrets))
     ivr = district.settings.ivr
     if ivr.enabled:
         from ivr.service import IvrService
-        from nms.secrets import SecretResolver
 
         config = ivr.config if ivr.config.is_absolute() else district.config_path.parent / ivr.config
-        secrets = SecretResolver(Path(args.secrets_dir) if args.secrets_dir else None)
         if ivr_overrides is not None:
             services.append(IvrService(config, secrets=secrets, asterisk_etc=ivr_overrides.asterisk_etc,
                                        render_options=ivr_overrides.render_options,

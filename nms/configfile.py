@@ -155,3 +155,10 @@ class LocatedValueError(ValueError):
 
 def load_model(path: Path, model: type[ModelT], context: dict[str, Any] | None = None) -> ModelT:
     return validate(read_yaml(path), model, context)
+
+
+def section(settings: object, name: str, model: type[ModelT]) -> ModelT:
+    """``settings.<name>`` if it is a ``model``, else the model's defaults: how a subsystem finds its own
+    section in the composed settings without importing them."""
+    found = getattr(settings, name, None)
+    return found if isinstance(found, model) else model()

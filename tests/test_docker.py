@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 DOCKER = REPO / "docker"
 COMPOSE = yaml.safe_load((DOCKER / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
-LONG_RUNNING = ("nms", "asterisk", "prometheus", "grafana")
+LONG_RUNNING = ("nms", "asterisk", "prometheus", "alertmanager", "grafana")
 
 
 def instructions(path: Path) -> list[tuple[str, str]]:
@@ -254,6 +254,29 @@ def test_prometheus_loads_the_shipped_config_and_rules(district: District) -> No
     listen = flag("prometheus", "web.listen-address")
     assert [t for sc in jobs["prometheus"]["static_configs"] for t in sc["targets"]] == [listen]
     assert mount_of("prometheus", flag("prometheus", "storage.tsdb.path")) == "volume:prometheus-data"
+
+
+# -- compose: Alertmanager ------------------------------------------------------------------------------
+def test_alertmanager_gets_prometheus_alerts_and_relays_to_the_service(district: District) -> None:
+    config_path = flag("alertmanager", "config.file")
+    config = host_path("alertmanager", config_path)
+    assert config == REPO / "configs" / "alertmanager" / "alertmanager.yml"
+    listen = flag("alertmanager", "web.listen-address")
+    prometheus = yaml.safe_load((REPO / "configs" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    targets = [t for am in prometheus["alerting"]["alertmanagers"] for sc in am["static_configs"]
+               for t in sc["targets"]]
+    assert targets == [listen]
+    doc = yaml.safe_load(config.read_text(encoding="utf-8"))
+    hooks = [h for r in doc["receivers"] for h in r.get("webhook_configs", [])]
+    relay = district.settings.alerting
+    assert relay.enabled and hooks
+    for hook in hooks:
+        assert hook["url"] == f"http://{scrape_target(relay.listen)}/api/alerts/relay"
+        token = PurePosixPath(hook["http_config"]["authorization"]["credentials_file"])
+        assert token.parent == PurePosixPath("/run/secrets") and token.name == relay.token_secret
+        assert token.name in SERVICES["alertmanager"]["secrets"] and token.name in SERVICES["nms"]["secrets"]
+    assert mount_of("alertmanager", flag("alertmanager", "storage.path")) == "volume:alertmanager-data"
+    assert mount_of("nms", str(relay.log.parent)) == "volume:nms-data"
 
 
 # -- compose: Grafana -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import smtplib
 import stat
 import subprocess
 import tempfile
@@ -186,7 +187,7 @@ def test_secrets_are_private_files(small_lab: SmallLab) -> None:
     secrets_dir = small_lab.state.secrets_dir
     assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
     names = sorted(p.name for p in secrets_dir.iterdir())
-    assert names == ["district-v2c", "district-v3-auth", "district-v3-priv"]
+    assert names == ["alert-relay-token", "district-v2c", "district-v3-auth", "district-v3-priv"]
     state_text = (small_lab.state.run_dir / "lab.json").read_text()
     for path in secrets_dir.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -334,8 +335,10 @@ def test_up_is_idempotent_and_down_leaves_no_process(lab_district: District, lab
 def test_prometheus_is_ready_and_its_config_checks(lab_district: District, lab_run_dir: Path) -> None:  # noqa: F811
     require_tool("promtool", "prometheus")
     listen = f"127.0.0.1:{free_tcp_port()}"
+    am_listen, smtp_listen = f"127.0.0.1:{free_tcp_port()}", f"127.0.0.1:{free_tcp_port()}"
     state = lab_up(lab_district, lab_run_dir, progress=False,
-                   options=LabOptions(processes=1, prometheus_listen=listen))
+                   options=LabOptions(processes=1, prometheus_listen=listen, alertmanager_listen=am_listen,
+                                      smtp_listen=smtp_listen, flows=False, asterisk=False))
     try:
         assert state.prometheus_url == f"http://{listen}"
         with urllib.request.urlopen(f"{state.prometheus_url}/-/ready", timeout=5) as resp:
@@ -348,6 +351,20 @@ def test_prometheus_is_ready_and_its_config_checks(lab_district: District, lab_r
         assert jobs["nms"]["static_configs"][0]["targets"] == [lab_district.settings.http.listen]
         assert jobs["nms"]["scrape_interval"] == "15s"
         assert jobs["prometheus"]["static_configs"][0]["targets"] == [listen]
+        # the lab's Alertmanager gets the alerts, and its mail goes to the lab's SMTP sink
+        assert loaded["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [am_listen]
+        assert jobs["alertmanager"]["static_configs"][0]["targets"] == [am_listen]
+        assert state.alertmanager_url == f"http://{am_listen}"
+        with urllib.request.urlopen(f"{state.alertmanager_url}/api/v2/status", timeout=5) as resp:
+            am_config = yaml.safe_load(json.load(resp)["config"]["original"])
+        assert am_config["global"]["smtp_smarthost"] == smtp_listen
+        assert {p.name for p in state.extras} == {"smtpsink", "alertmanager"}
+        assert all(p.running() for p in state.extras)
+        with smtplib.SMTP(*smtp_listen.split(":"), timeout=5) as smtp:
+            smtp.sendmail("nms@geumcheon.example", ["noc@geumcheon.example"], "Subject: lab\r\n\r\nhello\r\n")
+        assert any((lab_run_dir / "mail" / "new").iterdir())
+        assert "Alertmanager" in state.describe()
     finally:
         lab_down(lab_run_dir)
     assert state.prometheus is not None and not state.prometheus.running()
+    assert not any(p.running() for p in state.extras)

@@ -30,6 +30,9 @@ class AdminSettings(BaseModel):
     language: str = Field(default="ko", pattern=r"^(ko|en)$", description="default interface language")
     login_attempts: int = Field(default=5, ge=1, le=100, description="failed logins allowed per window")
     login_window: int = Field(default=300, ge=10, le=86400, description="seconds; also the lockout time")
+    alertmanager_url: str | None = Field(default="http://127.0.0.1:9093",
+                                         description="Alertmanager (API v2) for the firing alerts and silences; "
+                                                     "none: the page shows no alerts")
     reload_url: str | None = Field(default=None, description="standalone `nms admin`: POST here to apply "
                                    "inventory/polling changes to a running `nms run` (default: its http.listen)")
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from collectors.snmp.config import SnmpConfig
 from ivr.config import IvrConfig
 from nms.configfile import ConfigError, LocatedValueError, format_location, parse_yaml_text
+from nms.inventory import topology
 from nms.inventory.models import Inventory
 
 
@@ -136,7 +137,7 @@ def check_ivr(text: str, file: str = "ivr.yaml") -> IvrConfig:
 
 def check_inventory(text: str, snmp: SnmpConfig | None, file: str = "inventory.yaml") -> Inventory:
     inventory = _model(_data(text, file), Inventory)
-    problems = inventory.problems(profiles=set(snmp.profiles) if snmp else None,
+    problems = topology.check(inventory, profiles=set(snmp.profiles) if snmp else None,
                                   credentials=set(snmp.credentials) if snmp else None)
     if problems:
         raise Invalid([from_message(format_location(loc), msg) for loc, msg in problems])

@@ -8,8 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from collectors.flows.settings import FlowSettings
 from collectors.snmp.settings import PollingSettings
+from collectors.traps.settings import TrapSettings
 from ivr.settings import IvrSettings
 from nms.admin.settings import AdminSettings
+from nms.alerting.settings import AlertingSettings
 from nms.inventory.plugins import InventorySettings, inventory_settings
 
 
@@ -31,3 +33,5 @@ class Settings(_Strict):
     flows: FlowSettings = FlowSettings()
     ivr: IvrSettings = IvrSettings()
     admin: AdminSettings = AdminSettings()
+    alerting: AlertingSettings = AlertingSettings()
+    traps: TrapSettings = TrapSettings()

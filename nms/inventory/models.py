@@ -52,6 +52,9 @@ class Site(_Strict):
     installed: int | None = Field(default=None, ge=2000, le=2100, description="Wi-Fi install year")
     subnets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(default_factory=list)
     address: str | None = Field(default=None, description="street address")
+    important: bool = Field(default=False, description="a dark site is critical even with a single AP")
+    upstream: Name | None = Field(default=None, description="the access switch the site's APs hang off; "
+                                  "default: derived (nms.inventory.topology)")
 
 
 class Device(_Strict):
@@ -69,6 +72,8 @@ class Device(_Strict):
     tags: list[str] = Field(default_factory=list)
     timeout: float | None = Field(default=None, gt=0, le=60, description="overrides the class timeout")
     retries: int | None = Field(default=None, ge=0, le=10)
+    upstream: Name | None = Field(default=None, description="the device this one reaches the network through; "
+                                  "default: derived (nms.inventory.topology)")
 
 
 class Inventory(_Strict):
@@ -87,7 +92,9 @@ class Inventory(_Strict):
 
     def problems(self, profiles: set[str] | None = None, credentials: set[str] | None = None
                  ) -> list[tuple[tuple[str | int, ...], str]]:
-        """Cross-reference checks that one field alone cannot make. Returns (location, message)."""
+        """Cross-reference checks that one field alone cannot make. Returns (location, message).
+
+        The topology's checks (upstreams) come on top: :func:`nms.inventory.topology.check` runs both."""
         found: list[tuple[tuple[str | int, ...], str]] = []
         seen_sites: dict[str, int] = {}
         for i, site in enumerate(self.sites):

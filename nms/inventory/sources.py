@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 import yaml
 
 from nms.configfile import ConfigError, Problem, format_location, read_yaml, validate
+from nms.inventory import topology
 from nms.inventory.models import Inventory
 
 
@@ -46,8 +47,8 @@ def load_inventory(path: Path, snmp: DeviceReferences | None = None) -> Inventor
     """inventory.yaml, validated and cross-checked (against ``snmp``'s profile and credential names when given)."""
     doc = read_yaml(path)
     inventory = validate(doc, Inventory)
-    problems = inventory.problems(
-        profiles=set(snmp.profiles) if snmp else None,
+    problems = topology.check(
+        inventory, profiles=set(snmp.profiles) if snmp else None,
         credentials=set(snmp.credentials) if snmp else None,
     )
     if problems:

@@ -1,4 +1,4 @@
-"""The overview: service health, lines in use, devices down, busiest Wi-Fi sites, today's protection events."""
+"""The overview: firing alerts, service health, lines in use, devices down, busy Wi-Fi sites, protection events."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from nms.admin.context import state
 from nms.admin.status import StatusReader
+from nms.admin.views.alerts import firing
 
 bp = Blueprint("overview", __name__)
 
@@ -19,7 +20,8 @@ def reader() -> StatusReader:
 
 @bp.get("/")
 def index() -> str:
-    return render_template("overview.html", o=reader().overview())
+    alerts, problem = firing()
+    return render_template("overview.html", o=reader().overview(), alerts=alerts, alerts_problem=problem)
 
 
 @bp.get("/overview.json")
