@@ -10,6 +10,7 @@ DEFAULT_PROMETHEUS_LISTEN = "127.0.0.1:9790"
 DEFAULT_ALERTMANAGER_LISTEN = "127.0.0.1:9793"
 DEFAULT_SMTP_LISTEN = "127.0.0.1:9725"
 ALERT_RULES = Path(__file__).resolve().parents[1] / "configs" / "prometheus" / "alerts.yml"
+RECORDING_RULES = ALERT_RULES.with_name("recording.yml")
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ class LabOptions:
 
     smtp_listen: str = DEFAULT_SMTP_LISTEN
 
-    rule_files: Sequence[Path] = field(default_factory=lambda: (ALERT_RULES,))
-    """Prometheus rule files: the shipped alert rules."""
+    rule_files: Sequence[Path] = field(default_factory=lambda: (ALERT_RULES, RECORDING_RULES))
+    """Prometheus rule files: the shipped alert and recording rules."""
 
     agent_user: str | None = None
     """User the agents run as: ``nobody`` when it can read the venv and the run directory, else root."""

@@ -17,6 +17,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 PROM_DIR = REPO / "configs" / "prometheus"
 ALERTS = PROM_DIR / "alerts.yml"
+RECORDING = PROM_DIR / "recording.yml"
 RULE_TESTS = sorted((PROM_DIR / "tests").glob("*.yml"))
 CONFIGS = sorted(p for p in PROM_DIR.glob("prometheus*.yml"))
 
@@ -83,6 +84,12 @@ def rules() -> dict[str, dict]:
 def test_promtool_check_rules() -> None:
     out = run_promtool("check", "rules", str(ALERTS))
     doc = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
+    assert f"SUCCESS: {sum(len(g['rules']) for g in doc['groups'])} rules found" in out
+
+
+def test_promtool_check_recording_rules() -> None:
+    doc = yaml.safe_load(RECORDING.read_text(encoding="utf-8"))
+    out = run_promtool("check", "rules", str(RECORDING))
     assert f"SUCCESS: {sum(len(g['rules']) for g in doc['groups'])} rules found" in out
 
 
@@ -166,6 +173,6 @@ def test_shipped_configs_load_the_shipped_rules() -> None:
     for config in CONFIGS:
         doc = yaml.safe_load(config.read_text(encoding="utf-8"))
         files = [config.parent / f for f in doc.get("rule_files", [])]
-        assert all(f.resolve() == ALERTS.resolve() for f in files), (config.name, files)
+        assert all(f.resolve() in (ALERTS.resolve(), RECORDING.resolve()) for f in files), (config.name, files)
     production = yaml.safe_load((PROM_DIR / "prometheus.yml").read_text(encoding="utf-8"))
-    assert production["rule_files"] == ["alerts.yml"]
+    assert production["rule_files"] == ["alerts.yml", "recording.yml"]
