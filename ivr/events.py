@@ -241,3 +241,23 @@ class EventStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def count_events(path: Path | str, start: float, end: float) -> dict[tuple[str, str], int] | None:
+    """Protection events with ``start <= time < end`` by (department, kind), read-only: counts, never callers.
+
+    None if there is no event store at ``path`` (the IVR never ran there), so a report can tell
+    "no data" from "no events". Needs no caller key: nothing personal is read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT department, kind, count(*) FROM protection_events WHERE time >= ? AND time < ? "
+                          "GROUP BY department, kind ORDER BY department, kind", (start, end)).fetchall()
+    except sqlite3.OperationalError:  # a file without our table
+        return None
+    finally:
+        db.close()
+    return {(dept, kind): n for dept, kind, n in rows}

@@ -254,6 +254,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_district(args, _load(args))
 
 
+# -- reports -------------------------------------------------------------------------------------
+def report_sources(district: District) -> tuple[str, Path | None]:
+    """The Prometheus URL and the IVR event store a report reads (None: the IVR is not configured)."""
+    from ivr.config import load_config
+
+    ivr_config = district.config_path.parent / district.settings.ivr.config
+    events = load_config(ivr_config).events.database if ivr_config.is_file() else None
+    return district.settings.reports.prometheus, events
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from nms.reports import period as periods
+    from nms.reports.generate import generate
+    from nms.reports.promapi import PrometheusError
+
+    try:
+        period = periods.month(args.month) if args.report_kind == "monthly" else periods.year(args.year)
+    except periods.PeriodError as exc:
+        print(f"nms report: {exc}", file=sys.stderr)
+        return 2
+    district = _load(args)
+    url, events = report_sources(district)
+    url = args.prometheus or url
+    events = args.events if args.events is not None else events
+    try:
+        figures, paths = generate(period, district.inventory, url, events, Path(args.out))
+    except PrometheusError as exc:
+        print(f"nms report: {exc}", file=sys.stderr)
+        return 1
+    if not figures.has_data:
+        print(f"{period.title}: 수집된 데이터가 없습니다 (보고서에 '데이터 없음'으로 표시)", file=sys.stderr)
+    for path in paths:
+        print(path)
+    return 0
+
+
 # -- parser --------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -303,6 +339,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--apply", action="store_true", help="write the new inventory (atomically, with history)")
     s.add_argument("--target", help="inventory file to write (default: the configured inventory.yaml)")
     s.set_defaults(func=cmd_import_netbox)
+
+    p = add("report", lambda a: 2, "monthly and yearly reports (Korean PDF and Excel) from Prometheus's recording "
+            "rules and the IVR event store")
+    rsub = p.add_subparsers(dest="report_kind", required=True, metavar="KIND")
+    for kind, flag, example in (("monthly", "--month", "2026-11"), ("yearly", "--year", "2026")):
+        r = rsub.add_parser(kind, help=f"the report of one {'month' if kind == 'monthly' else 'year'} "
+                                       f"(Asia/Seoul calendar), e.g. {flag} {example}")
+        r.add_argument(flag, required=True, metavar="YYYY-MM" if kind == "monthly" else "YYYY")
+        r.add_argument("--out", required=True, metavar="DIR", help="write report-<kind>-<period>.pdf and .xlsx here")
+        r.add_argument("--prometheus", metavar="URL", help="Prometheus with configs/prometheus/recording.yml "
+                                                           "(default: reports.prometheus in nms.yaml)")
+        r.add_argument("--events", type=Path, metavar="SQLITE", help="the IVR event store (default: events.database "
+                                                                     "of the configured ivr.yaml)")
+        r.set_defaults(func=cmd_report)
 
     from collectors.flows.cli import register as register_flows
     from ivr.cli import register as register_ivr

@@ -25,7 +25,8 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,14 +111,14 @@ def write_district(directory: Path) -> Path:
 class Prometheus(HttpPrometheus):
     """Debian's Prometheus scraping the service every second, with the shipped alert rules."""
 
-    def __init__(self, directory: Path, target: str):
+    def __init__(self, directory: Path, target: str, rule_files: Sequence[Path] = (ALERTS,)):
         if not Path(PROMETHEUS).exists():
             pytest.fail("prometheus is missing: install the Debian package 'prometheus' (run `make setup`)")
         directory.mkdir(parents=True, exist_ok=True)
         config = directory / "prometheus.yml"
         config.write_text(yaml.safe_dump({
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": [str(ALERTS)],
+            "rule_files": [str(f) for f in rule_files],
             "scrape_configs": [{"job_name": "nms", "static_configs": [{"targets": [target]}]}]}))
         self.listen = f"127.0.0.1:{free_tcp_port()}"
         super().__init__(f"http://{self.listen}")
@@ -155,6 +156,7 @@ class Lab:
     district: District
     prometheus: Prometheus
     ivr: Any
+    events_db: Path
 
 
 def _staff_answered(client) -> list[str]:
@@ -189,7 +191,14 @@ async def _calls(ivr_lab, service) -> None:
 
 @pytest.fixture(scope="module")
 def lab(asterisk_rootfs: Path) -> Iterator[Lab]:
-    run_dir = Path(tempfile.mkdtemp(prefix="nms-dashboards-"))
+    with running_lab("nms-dashboards-", (ALERTS,)) as running:
+        yield running
+
+
+@contextmanager
+def running_lab(prefix: str, rule_files: Sequence[Path]) -> Iterator[Lab]:
+    """The small district, the service, two calls, and a Prometheus loading ``rule_files``."""
+    run_dir = Path(tempfile.mkdtemp(prefix=prefix))
     run_dir.chmod(0o755)  # the agents' unprivileged user reads their data below it
     stack: list[Any] = []
     try:
@@ -209,10 +218,10 @@ def lab(asterisk_rootfs: Path) -> Iterator[Lab]:
         stack.append(service)
         replay = start_flow_replay(district, run_dir, district.settings.flows.listen, version=9, interval=1.0)
         stack.append(replay)
-        prometheus = Prometheus(run_dir / "prometheus", district.settings.http.listen)
+        prometheus = Prometheus(run_dir / "prometheus", district.settings.http.listen, rule_files)
         stack.append(prometheus)
         asyncio.run(asyncio.wait_for(_calls(ivr_lab, ivr), 120))
-        yield Lab(district, prometheus, ivr)
+        yield Lab(district, prometheus, ivr, ivr_lab.config.events.database)
     finally:
         for part in reversed(stack):
             if isinstance(part, RunningService):

@@ -13,6 +13,7 @@ from ivr.settings import IvrSettings
 from nms.admin.settings import AdminSettings
 from nms.alerting.settings import AlertingSettings
 from nms.inventory.plugins import InventorySettings, inventory_settings
+from nms.reports.settings import ReportSettings
 
 
 class _Strict(BaseModel):
@@ -35,3 +36,4 @@ class Settings(_Strict):
     admin: AdminSettings = AdminSettings()
     alerting: AlertingSettings = AlertingSettings()
     traps: TrapSettings = TrapSettings()
+    reports: ReportSettings = ReportSettings()
