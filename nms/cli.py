@@ -22,6 +22,7 @@ from nms.configfile import ConfigError
 
 if TYPE_CHECKING:
     from nms.admin.settings import AdminSettings
+    from nms.reports.schedule import ReportSources
 
 log = logging.getLogger("nms")
 
@@ -225,6 +226,10 @@ def _services(args: argparse.Namespace, district: District, ivr_overrides: IvrOv
                                        prepare=ivr_overrides.prepare))
         else:
             services.append(IvrService(config, secrets=secrets, asterisk_etc=ivr.asterisk_etc))
+    if district.settings.reports.schedule:
+        from nms.reports.schedule import ReportService
+
+        services.append(ReportService(district, report_inputs))
     return services
 
 
@@ -262,6 +267,18 @@ def report_sources(district: District) -> tuple[str, Path | None]:
     ivr_config = district.config_path.parent / district.settings.ivr.config
     events = load_config(ivr_config).events.database if ivr_config.is_file() else None
     return district.settings.reports.prometheus, events
+
+
+def report_directory(district: District) -> Path:
+    """Where scheduled reports are kept (reports.directory, relative to nms.yaml)."""
+    return district.config_path.parent / district.settings.reports.directory
+
+
+def report_inputs(district: District) -> ReportSources:
+    from nms.reports.schedule import ReportSources
+
+    url, events = report_sources(district)
+    return ReportSources(district.inventory, url, events, report_directory(district))
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -44,6 +44,15 @@ CATALOG: dict[str, tuple[str, str]] = {
     "al_unreachable": ("Alertmanager에 연결할 수 없습니다: {detail}", "Cannot reach Alertmanager: {detail}"),
     "al_silenced": ("알림을 {hours}시간 동안 중지했습니다: {target}", "Silenced for {hours} h: {target}"),
     "ov_alerts": ("현재 울리는 경보", "Firing alerts"), "ov_alerts_all": ("경보 전체 보기", "All alerts"),
+    "nav_reports": ("보고서", "Reports"),
+    "reports_intro": ("매월 1일 06:00에 전월 보고서(PDF, Excel)를 만듭니다. 연간 보고서와 다른 달은 "
+                      "`nms report monthly|yearly` 명령으로 만들 수 있습니다.",
+                      "The previous month's report (PDF, Excel) is written on the 1st at 06:00. Yearly reports "
+                      "and other months: `nms report monthly|yearly`."),
+    "reports_none": ("아직 보고서가 없습니다.", "No reports yet."),
+    "report_period": ("기간", "Period"), "report_kind": ("종류", "Kind"), "report_file": ("파일", "File"),
+    "report_size": ("크기", "Size"), "report_written": ("작성", "Written"),
+    "report_monthly": ("월간", "Monthly"), "report_yearly": ("연간", "Yearly"),
     "logout": ("로그아웃", "Log out"), "back_home": ("처음으로", "Back to the overview"),
     "account": ("내 계정", "My account"),
     # login and account

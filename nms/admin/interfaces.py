@@ -19,6 +19,7 @@ from ivr.settings import IvrSettings
 from nms.admin.settings import AdminSettings
 from nms.inventory.models import Inventory
 from nms.inventory.plugins import NetBoxInventorySettings, YamlInventorySettings
+from nms.reports.settings import ReportSettings
 
 
 class HttpView(Protocol):
@@ -46,6 +47,9 @@ class AdminServiceSettings(Protocol):
 
     @property
     def admin(self) -> AdminSettings: ...
+
+    @property
+    def reports(self) -> ReportSettings: ...
 
 
 class AdminDistrict(Protocol):

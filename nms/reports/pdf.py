@@ -36,7 +36,7 @@ class FontMissing(RuntimeError):
 
 
 def use_nanum() -> None:
-    logging.getLogger("fontTools").setLevel(logging.WARNING)  # a line per embedded glyph table otherwise
+    logging.getLogger("fontTools").setLevel(logging.ERROR)  # a line per embedded glyph table otherwise
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     if not FONT.exists():
         raise FontMissing(f"한글 글꼴이 없습니다: {FONT} (Debian 패키지 'fonts-nanum'을 설치하세요)")
