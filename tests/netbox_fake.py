@@ -67,6 +67,8 @@ class FakeSite:
     custom_fields: dict[str, Any] = field(default_factory=dict)
     physical_address: str = ""
     status: str = "active"
+    latitude: str | None = None  # NetBox serialises the decimal fields as strings
+    longitude: str | None = None
 
 
 @dataclass
@@ -229,7 +231,7 @@ class _Renderer:
             "id": s.id, "url": url, "display_url": display_url, "display": s.name, "name": s.name, "slug": s.slug,
             "status": self._choice(s.status), "region": None, "group": None, "tenant": None, "facility": "",
             "time_zone": "Asia/Seoul", "description": "", "physical_address": s.physical_address,
-            "shipping_address": "", "latitude": None, "longitude": None, "comments": "", "asns": [],
+            "shipping_address": "", "latitude": s.latitude, "longitude": s.longitude, "comments": "", "asns": [],
             "tags": [self.nested_tag(t) for t in s.tags],
             "custom_fields": {k: s.custom_fields.get(k) for k in SITE_CUSTOM_FIELDS},
             "created": CREATED, "last_updated": UPDATED, "circuit_count": 0,
@@ -541,7 +543,7 @@ def district_seed() -> NetBoxData:
         d.add_manufacturer(name, slug)
     d.add_site("금천구청", "geumcheon-gu-office", tags=["category-government"],
                custom_fields={"installed": 2016, "name_en": "Geumcheon-gu Office"},
-               physical_address="서울특별시 금천구\n시흥대로73길 70")
+               physical_address="서울특별시 금천구\n시흥대로73길 70", latitude="37.456800", longitude="126.895400")
     d.add_site("금천체육공원", "geumcheon-sports-park", custom_fields={"category": "park", "installed": 2022})
     d.add_site("남문시장", "nammun-market", custom_fields={"category": "전통시장", "installed": 2019})
     d.add_site("물품창고", "warehouse")  # no category: reported, with its devices

@@ -89,6 +89,8 @@ def test_apply_writes_an_inventory_the_service_loads(fake: FakeNetBox, target: P
         "금천구청", "Geumcheon-gu Office", Category.GOVERNMENT, 2016)  # category from a tag
     assert [str(n) for n in office.subnets] == ["127.20.1.0/24"]
     assert office.address == "서울특별시 금천구, 시흥대로73길 70"
+    assert (office.lat, office.lon) == (37.4568, 126.8954)  # NetBox's latitude/longitude kept
+    assert sites["geumcheon-sports-park"].lat is None and sites["geumcheon-sports-park"].lon is None
     assert sites["geumcheon-sports-park"].category is Category.PARK  # custom field
     assert sites["nammun-market"].category is Category.MARKET  # custom field with the Korean label
 

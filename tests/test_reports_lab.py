@@ -206,7 +206,7 @@ def test_files_carry_the_figures(lab: Lab, report: tuple[Figures, float], tmp_pa
     assert {"요약", "시설현황", "가용률", "이용현황", "전화"} <= set(book.sheetnames)
     cells = {ws.title: [[c for c in row] for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
     worst = next(i for i, row in enumerate(cells["가용률"]) if row[0] == "가용률 하위 10개 사이트")
-    assert cells["가용률"][worst + 2][:5] == (1, "남문시장", "market-001", "전통시장", 0)
+    assert list(cells["가용률"][worst + 2][:5]) == [1, "남문시장", "market-001", "전통시장", 0]
     flat = [v for row in cells["전화"] for v in row]
     assert sum(again.protection.values()) in flat and 2 in flat
     pages = tmp_path / "page"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
 
@@ -55,6 +55,14 @@ class Site(_Strict):
     important: bool = Field(default=False, description="a dark site is critical even with a single AP")
     upstream: Name | None = Field(default=None, description="the access switch the site's APs hang off; "
                                   "default: derived (nms.inventory.topology)")
+    lat: float | None = Field(default=None, ge=-90, le=90, description="latitude (WGS 84), for the site map")
+    lon: float | None = Field(default=None, ge=-180, le=180, description="longitude (WGS 84)")
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> Site:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together: give both or neither")
+        return self
 
 
 class Device(_Strict):

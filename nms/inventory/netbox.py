@@ -5,8 +5,8 @@ NetBox → our model:
 * site: slug → ``id``, name → ``name``; category from a tag ``category-<category>`` (slug) or
   ``category:<category>`` (name), else the custom field ``category`` (English value or the
   district's Korean label); install year from the custom field ``installed``; street address from
-  ``physical_address``; subnets from the IPAM prefixes scoped to the site (``site`` up to NetBox
-  4.1, ``scope`` from 4.2 on).
+  ``physical_address``; coordinates from ``latitude``/``longitude`` (both, or neither); subnets from
+  the IPAM prefixes scoped to the site (``site`` up to NetBox 4.1, ``scope`` from 4.2 on).
 * device: name (lower-cased) → ``name``; role slug → :class:`Role` via the mapping; primary IPv4
   (else IPv6) without its prefix length → ``address``; status ``active`` → active,
   ``planned``/``staged`` → planned, anything else → disabled. SNMP profile and credential set
@@ -299,7 +299,8 @@ class NetBoxSource:
                 sites.append(Site(
                     id=slug, name=str(raw.get("name") or slug), name_en=cf.get("name_en") or None,
                     category=category, installed=_year(cf.get("installed")),
-                    subnets=sorted(set(subnets.get(int(raw["id"]), [])), key=_net_key), address=address))
+                    subnets=sorted(set(subnets.get(int(raw["id"]), [])), key=_net_key), address=address,
+                    **_coordinates(raw)))
             except ValidationError as exc:
                 self.skipped.append(f"{label} ({slug}): {_first_error(exc)}")
         return sites
@@ -509,3 +510,14 @@ def run_import_netbox(url: str, token_env: str, target: Path, apply: bool, out: 
         print(f"error: {exc}", file=out)
         return 1
     return 0
+
+
+def _coordinates(raw: dict[str, Any]) -> dict[str, float]:
+    """NetBox's latitude/longitude (decimal strings or numbers) as ``lat``/``lon``; nothing if either is unset."""
+    lat, lon = raw.get("latitude"), raw.get("longitude")
+    if lat is None or lon is None or lat == "" or lon == "":
+        return {}
+    try:
+        return {"lat": float(lat), "lon": float(lon)}
+    except (TypeError, ValueError):
+        return {"lat": lat, "lon": lon}  # let the model's validation name the bad value
