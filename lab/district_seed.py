@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from nms.reports.sitemap import bounds, contains
+
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "configs" / "inventory.yaml"
 COMMAND = "python -m lab.district_seed"
 
@@ -333,6 +335,29 @@ def _addresses(first: ipaddress.IPv4Address) -> Iterator[str]:
         addr += 1
 
 
+def _halton(index: int, base: int) -> float:
+    result, f = 0.0, 1.0
+    while index:
+        f /= base
+        result += f * (index % base)
+        index //= base
+    return result
+
+
+def site_position(index: int) -> dict[str, float]:
+    """A made-up but deterministic position inside the district's outline (Halton points, no randomness).
+
+    The lab's sites are real names at invented places: enough to draw the site map, not to find them.
+    """
+    x0, y0, x1, y1 = bounds()
+    n = index + 1
+    while True:
+        lon, lat = x0 + (x1 - x0) * _halton(n, 2), y0 + (y1 - y0) * _halton(n, 3)
+        if contains(lon, lat):
+            return {"lat": round(lat, 5), "lon": round(lon, 5)}
+        n += 1000  # next candidate, far enough along the sequence not to repeat another site's point
+
+
 def generate() -> dict[str, Any]:
     """The inventory as plain data (the shape of :class:`nms.inventory.models.Inventory`)."""
     check_allocation()
@@ -349,6 +374,7 @@ def generate() -> dict[str, Any]:
             "category": category,
             "installed": year,
             "subnets": [f"10.{SUBNET_OCTET[category]}.{number}.0/24"],
+            **site_position(len(sites)),
         }
         sites.append(site)
         if place.key:

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -20,10 +21,12 @@ import yaml
 from ivr.events import EventStore, ProtectionEvent, count_events
 from nms.app.district import load_district
 from nms.cli import main, report_inputs
+from nms.inventory.models import Category, Site
 from nms.reports import period as periods
 from nms.reports.archive import list_reports
 from nms.reports.figures import inventory_tables
 from nms.reports.schedule import ReportService
+from nms.reports.sitemap import colour, contains, placed, svg
 from tests.admin_fixtures import make_light_admin
 from tests.lab_fixtures import free_tcp_port
 
@@ -154,7 +157,32 @@ def test_the_monthly_job_writes_and_the_admin_page_lists_it(empty_prometheus: st
         assert "attachment" in pdf.headers["Content-Disposition"]
         xlsx = viewer.get("/reports/report-monthly-2026-11.xlsx")
         assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
+        assert "좌표(lat, lon)가 있는 사이트가 없습니다" in page.text  # the light district has no coordinates
         for name in ("users.sqlite3", "..%2Fnms.yaml", "report-monthly-2026-11.pdf%00", "report-monthly-../x.pdf"):
             assert viewer.get(f"/reports/{name}").status_code == 404, name
     finally:
         la.service.close()
+
+
+def test_the_site_map_places_every_lab_site_inside_the_district() -> None:
+    district = load_district(Path(__file__).resolve().parent.parent / "configs" / "nms.yaml")
+    sites = district.inventory.sites
+    assert len(placed(sites)) == len(sites) == 267
+    assert all(contains(s.lon, s.lat) for s in sites)
+    assert len({(s.lat, s.lon) for s in sites}) == len(sites)
+    picture = svg(sites, {sites[0].id: 1.0, sites[1].id: 0.5})
+    root = ElementTree.fromstring(picture)  # well-formed
+    circles = [c for c in root.iter("{http://www.w3.org/2000/svg}circle") if c.get("data-site")]
+    assert len(circles) == 267
+    fills = {c.get("data-site"): c.get("fill") for c in circles}
+    assert fills[sites[0].id] == colour(1.0) != fills[sites[1].id] == colour(0.5) != fills[sites[2].id] == colour(None)
+    assert "<script" not in picture and "style=" not in picture
+
+
+def test_the_site_map_escapes_names() -> None:
+    site = Site(id="x-1", name='<script>alert("x")</script>', category=Category.PARK, lat=37.46, lon=126.90)
+    picture = svg([site], {})
+    assert "<script>" not in picture and "&lt;script&gt;" in picture
+    ElementTree.fromstring(picture)
+    with pytest.raises(ValueError, match="lat and lon go together"):
+        Site(id="x-2", name="x", category=Category.PARK, lat=37.46)

@@ -53,6 +53,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "report_period": ("기간", "Period"), "report_kind": ("종류", "Kind"), "report_file": ("파일", "File"),
     "report_size": ("크기", "Size"), "report_written": ("작성", "Written"),
     "report_monthly": ("월간", "Monthly"), "report_yearly": ("연간", "Yearly"),
+    "site_map": ("사이트 지도", "Site map"),
+    "site_map_intro": ("최근 24시간 AP 가용률로 색을 칠한 사이트 {placed}곳 (전체 {total}곳, 좌표가 있는 사이트만).",
+                       "{placed} of {total} sites (those with coordinates), coloured by AP availability over the "
+                       "last 24 hours."),
+    "site_map_none": ("좌표(lat, lon)가 있는 사이트가 없습니다.", "No site has coordinates (lat, lon)."),
     "logout": ("로그아웃", "Log out"), "back_home": ("처음으로", "Back to the overview"),
     "account": ("내 계정", "My account"),
     # login and account

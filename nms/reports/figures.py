@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ivr.events import count_events
-from nms.inventory.models import Category, DeviceStatus, Inventory, Role
+from nms.inventory.models import Category, DeviceStatus, Inventory, Role, Site
 from nms.inventory.summary import summarize
 from nms.reports.period import SEOUL, Period
 from nms.reports.promapi import PrometheusClient, Series
@@ -42,6 +42,7 @@ class Figures:
     end: float  # the period's end, or now if earlier
     generated: float
     inventory: dict[str, dict[str, dict[str, int]]]  # by_category / by_year -> label -> sites, aps, planned_aps
+    sites: list[Site] = field(default_factory=list)  # for the map
     availability: float | None = None
     availability_previous: float | None = None
     availability_by_category: dict[str, float | None] = field(default_factory=dict)
@@ -163,7 +164,7 @@ class Collector:
     def collect(self, period: Period, inventory: Inventory, now: float | None = None) -> Figures:
         now = time.time() if now is None else now
         start, end = period.start.timestamp(), min(period.end.timestamp(), now)
-        fig = Figures(period, start, end, now, inventory_tables(inventory, period))
+        fig = Figures(period, start, end, now, inventory_tables(inventory, period), list(inventory.sites))
         if end <= start:  # a period in the future
             return fig
         q = self._period_query
@@ -209,3 +210,8 @@ class Collector:
             fig.protection = protection if protection or fig.calls is not None else None
         return fig
 
+
+
+def recent_site_availability(client: PrometheusClient, window: str = "1d") -> dict[str, float]:
+    """Each site's availability over the last ``window`` (the admin page's map)."""
+    return _by(client.query(f"avg_over_time(site:nms_ap_up:avg15m[{window}])", time.time()), "site")

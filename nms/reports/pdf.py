@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from nms.reports.figures import Figures
 from nms.reports.period import SEOUL
+from nms.reports.sitemap import draw, placed
 from nms.reports.tables import DAILY_HEADERS, Table, all_tables, daily_rows, show
 from nms.reports.text import CATEGORIES, category_ko, summary
 
@@ -163,6 +164,18 @@ def _charts(pages: Pages, fig: Figures) -> None:
     pages.y = BOTTOM  # the charts fill the page
 
 
+def _map(pages: Pages, fig: Figures) -> None:
+    """Sites as points coloured by their availability over the period, on the district's outline."""
+    if not placed(fig.sites):
+        return
+    height = 0.42
+    page = pages.room(height + 0.04)
+    page.text(LEFT, pages.y, "사이트별 가용률 지도", fontsize=11, weight="bold", va="top")
+    ax = page.add_axes((LEFT, pages.y - 0.03 - height, WIDTH * 0.7, height))
+    draw(ax, fig.sites, fig.site_availability)
+    pages.y -= height + 0.05
+
+
 def write_pdf(fig: Figures, path: Path) -> Path:
     use_nanum()
     generated = datetime.fromtimestamp(fig.generated, SEOUL).strftime("%Y-%m-%d %H:%M")
@@ -189,6 +202,8 @@ def write_pdf(fig: Figures, path: Path) -> Path:
                         pages.new_page()
                     pages.heading(sections[table.sheet], 13)
                 pages.table(table)
+                if table.title.startswith("가용률 하위"):
+                    _map(pages, fig)
                 if table.sheet == "이용현황":
                     _charts(pages, fig)
             pages.flush()
