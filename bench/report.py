@@ -22,13 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.benchlib import publish
+from lab.prometheus import ready_within
 from nms.app.district import DEFAULT_CONFIG, load_district
 from nms.inventory.models import Category, Role
 from nms.inventory.summary import year_label
@@ -125,17 +125,8 @@ def main() -> int:
             proc = subprocess.Popen([prometheus, f"--config.file={work / 'prometheus.yml'}",
                                      f"--web.listen-address={listen}", f"--storage.tsdb.path={work / 'data'}",
                                      "--storage.tsdb.retention.time=800d"], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://{listen}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("Prometheus did not start: " + (work / "prometheus.log").read_text()[-2000:])
-            time.sleep(0.3)
+        if not ready_within(f"http://{listen}/-/ready", lambda: proc.poll() is None, 300):
+            raise SystemExit("Prometheus did not start: " + (work / "prometheus.log").read_text()[-2000:])
         year = periods.year(str(datetime.now(periods.SEOUL).year))
         t3 = time.monotonic()
         figures, paths = generate(year, district.inventory, f"http://{listen}", None, work / "out")

@@ -6,7 +6,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
@@ -105,20 +105,26 @@ def start_prometheus(run_dir: Path, service_listen: str, listen: str, rule_files
     return proc
 
 
-def wait_ready(proc: processes.ManagedProcess, url: str, timeout: float) -> None:
-    """Return once ``url`` answers 200; stop ``proc`` and raise LabError if it exits or time runs out."""
+def ready_within(url: str, alive: Callable[[], bool], timeout: float) -> bool:
+    """True once ``url`` answers 200; False if ``alive()`` turns false or ``timeout`` passes first."""
     deadline = time.monotonic() + timeout
-    while True:
-        if not proc.running():
-            raise LabError(proc.name, "시작 중에 종료되었습니다", proc.log, processes.log_tail(proc.log))
+    while alive() and time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=1) as resp:
                 if resp.status == 200:
-                    return
+                    return True
         except (urllib.error.URLError, OSError):
             pass
-        if time.monotonic() > deadline:
-            proc.stop()
-            raise LabError(proc.name, f"{timeout:.0f}초 안에 준비되지 않았습니다 ({url})", proc.log,
-                           processes.log_tail(proc.log))
         time.sleep(0.2)
+    return False
+
+
+def wait_ready(proc: processes.ManagedProcess, url: str, timeout: float) -> None:
+    """Return once ``url`` answers 200; stop ``proc`` and raise LabError if it exits or time runs out."""
+    if ready_within(url, proc.running, timeout):
+        return
+    if not proc.running():
+        raise LabError(proc.name, "시작 중에 종료되었습니다", proc.log, processes.log_tail(proc.log))
+    proc.stop()
+    raise LabError(proc.name, f"{timeout:.0f}초 안에 준비되지 않았습니다 ({url})", proc.log,
+                   processes.log_tail(proc.log))

@@ -24,7 +24,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from ivr.config import load_config
 from ivr.metrics import day_start
 from lab import LabOptions, start_agents
 from lab.flows import start_flow_replay
+from lab.prometheus import ready_within
 from nms.app.district import District, load_district
 from nms.inventory.metrics import InventoryService
 from nms.secrets import SecretResolver
@@ -127,18 +127,9 @@ class Prometheus(HttpPrometheus):
             self.proc = subprocess.Popen(
                 [PROMETHEUS, f"--config.file={config}", f"--web.listen-address={self.listen}",
                  f"--storage.tsdb.path={directory / 'data'}"], stdout=log, stderr=subprocess.STDOUT, cwd=directory)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"Prometheus did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.2)
+        if not ready_within(f"{self.url}/-/ready", lambda: self.proc.poll() is None, 30):
+            self.stop()
+            pytest.fail(f"Prometheus did not start:\n{self.log.read_text(errors='replace')[-3000:]}")
         self.started = time.time()
 
     def stop(self) -> None:

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +26,7 @@ from nms.reports.schedule import ReportService
 from nms.reports.sitemap import colour, contains, placed, svg
 from tests.admin_fixtures import make_light_admin
 from tests.lab_fixtures import free_tcp_port
+from tests.test_dashboards_lab import Prometheus
 
 PROMETHEUS = "/usr/bin/prometheus"
 
@@ -88,31 +86,12 @@ def test_inventory_tables_count_planned_and_future_aps_as_planned() -> None:
 
 @pytest.fixture
 def empty_prometheus(tmp_path: Path) -> Iterator[str]:
-    if not Path(PROMETHEUS).exists():
-        pytest.fail("prometheus is missing: install the Debian package 'prometheus' (run `make setup`)")
-    listen = f"127.0.0.1:{free_tcp_port()}"
-    (tmp_path / "prometheus.yml").write_text("global: {}\n")
-    with open(tmp_path / "prometheus.log", "wb") as log:
-        proc = subprocess.Popen([PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}",
-                                 f"--web.listen-address={listen}", f"--storage.tsdb.path={tmp_path / 'tsdb'}"],
-                                stdout=log, stderr=subprocess.STDOUT)
+    """A real Prometheus with no data (its one target is a port nobody listens on)."""
+    prometheus = Prometheus(tmp_path / "prometheus", f"127.0.0.1:{free_tcp_port()}", rule_files=())
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://{listen}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "prometheus.log").read_text()
-            time.sleep(0.2)
-        yield f"http://{listen}"
+        yield prometheus.url
     finally:
-        proc.terminate()
-        proc.wait(10)
-
-
+        prometheus.stop()
 
 
 def test_the_monthly_job_writes_and_the_admin_page_lists_it(empty_prometheus: str, tmp_path: Path) -> None:
