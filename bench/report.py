@@ -33,7 +33,11 @@ from nms.app.district import DEFAULT_CONFIG, load_district
 from nms.inventory.models import Category, Role
 from nms.inventory.summary import year_label
 from nms.reports import period as periods
-from nms.reports.generate import generate
+from nms.reports.figures import Collector
+from nms.reports.generate import file_stem
+from nms.reports.pdf import write_pdf
+from nms.reports.promapi import PrometheusClient
+from nms.reports.xlsx import write_xlsx
 
 STEP = 900  # the recording rules' interval
 OUTCOMES = ("connected", "busy", "after-hours", "abandoned", "unanswered")
@@ -102,23 +106,29 @@ def write_openmetrics(path: Path, inventory, start: int, end: int, seed: int = 7
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=400)
-    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (printed on stderr)")
+    parser.add_argument("--reuse", type=Path, metavar="DIR", help="a work directory kept by --keep: skip the backfill")
     args = parser.parse_args()
     prometheus = shutil.which("prometheus") or "/usr/bin/prometheus"
     promtool = shutil.which("promtool") or "/usr/bin/promtool"
-    work = Path(tempfile.mkdtemp(prefix="nms-bench-report-"))
+    work = args.reuse or Path(tempfile.mkdtemp(prefix="nms-bench-report-"))
+    if args.keep:
+        print(f"work directory: {work}", file=sys.stderr)
     proc = None
     try:
         district = load_district(DEFAULT_CONFIG)
         end = int(time.time()) // STEP * STEP
         start = end - args.days * 86400
-        t0 = time.monotonic()
-        samples = write_openmetrics(work / "rules.om", district.inventory, start, end)
-        t1 = time.monotonic()
-        subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", "--max-block-duration=2400h",
-                        str(work / "rules.om"), str(work / "data")], check=True, timeout=1800)
-        t2 = time.monotonic()
-        (work / "rules.om").unlink()
+        t0 = t1 = t2 = time.monotonic()
+        samples = None
+        if args.reuse is None:
+            samples = write_openmetrics(work / "rules.om", district.inventory, start, end)
+            t1 = time.monotonic()
+            subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet",
+                            "--max-block-duration=2400h", str(work / "rules.om"), str(work / "data")],
+                           check=True, timeout=1800)
+            t2 = time.monotonic()
+            (work / "rules.om").unlink()
         listen = f"127.0.0.1:{free_port()}"
         (work / "prometheus.yml").write_text("global: {}\n", encoding="utf-8")
         with open(work / "prometheus.log", "wb") as log:
@@ -129,7 +139,12 @@ def main() -> int:
             raise SystemExit("Prometheus did not start: " + (work / "prometheus.log").read_text()[-2000:])
         year = periods.year(str(datetime.now(periods.SEOUL).year))
         t3 = time.monotonic()
-        figures, paths = generate(year, district.inventory, f"http://{listen}", None, work / "out")
+        figures = Collector(PrometheusClient(f"http://{listen}"), None).collect(year, district.inventory)
+        t4 = time.monotonic()
+        stem = file_stem(year)
+        paths = [write_pdf(figures, work / "out" / f"{stem}.pdf")]
+        t5 = time.monotonic()
+        paths.append(write_xlsx(figures, work / "out" / f"{stem}.xlsx"))
         elapsed = time.monotonic() - t3
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         prom_rss = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmHWM:")[1].split()[0]) / 1024
@@ -143,6 +158,9 @@ def main() -> int:
             "samples_backfilled": samples,
             "sites": len(figures.site_availability),
             "prometheus_rss_mb": round(prom_rss, 1),
+            "queries_s": round(t4 - t3, 2),
+            "pdf_s": round(t5 - t4, 2),
+            "xlsx_s": round(t3 + elapsed - t5, 2),
             "openmetrics_write_s": round(t1 - t0, 1),
             "backfill_s": round(t2 - t1, 1),
             "pdf_kb": round(paths[0].stat().st_size / 1024),
@@ -154,7 +172,7 @@ def main() -> int:
         if proc is not None and proc.poll() is None:
             proc.terminate()
             proc.wait(30)
-        if not args.keep:
+        if not args.keep and args.reuse is None:
             shutil.rmtree(work, ignore_errors=True)
 
 

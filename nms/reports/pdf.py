@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from matplotlib import dates as mdates
 from matplotlib import font_manager
 from matplotlib import pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
@@ -137,7 +138,7 @@ def _charts(pages: Pages, fig: Figures) -> None:
     height = (TOP - 0.05 - BOTTOM) / len(CATEGORIES)
     for i, category in enumerate(CATEGORIES):
         rows = daily_rows(fig, category)
-        days = [datetime.fromisoformat(str(r[0])).day for r in rows]
+        days = [datetime.fromisoformat(str(r[0])) for r in rows]
         ax = page.add_axes((LEFT + 0.02, TOP - 0.05 - (i + 1) * height + 0.03, WIDTH - 0.06, height - 0.05))
         ax.set_title(category_ko(category), fontsize=10, loc="left")
         if not any(r[2] is not None or r[4] is not None for r in rows):
@@ -146,16 +147,22 @@ def _charts(pages: Pages, fig: Figures) -> None:
             ax.set_yticks([])
             continue
         traffic = ax.twinx()
-        traffic.bar(days, [(r[4] or 0) / 1e9 for r in rows], color="#c9d7e8", width=0.7, label="트래픽 (GB)")
+        # one filled step polygon, not a bar per day: a year has 365 of them
+        traffic.fill_between(days, [(r[4] or 0) / 1e9 for r in rows], step="mid", color="#c9d7e8", linewidth=0,
+                             label="트래픽 (GB)")
         traffic.set_ylabel("GB", fontsize=8)
         ax.set_zorder(traffic.get_zorder() + 1)
         ax.patch.set_visible(False)
-        ax.plot(days, [r[2] if r[2] is not None else float("nan") for r in rows], color="#1f5fa8", marker=".",
+        marker = "." if len(rows) <= 62 else None  # a month's days as dots; a year's as a line
+        ax.plot(days, [r[2] if r[2] is not None else float("nan") for r in rows], color="#1f5fa8", marker=marker,
                 label=DAILY_HEADERS[2])
-        ax.plot(days, [r[3] if r[3] is not None else float("nan") for r in rows], color="#d0532a", marker=".",
+        ax.plot(days, [r[3] if r[3] is not None else float("nan") for r in rows], color="#d0532a", marker=marker,
                 label=DAILY_HEADERS[3])
         ax.set_ylabel("접속 (명)", fontsize=8)
-        ax.set_xlabel("일", fontsize=8)
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, formats=["%Y", "%m월", "%d", "%H", "%H:%M",
+                                                                                   "%S"]))
         ax.tick_params(labelsize=7)
         traffic.tick_params(labelsize=7)
         if i == 0:
