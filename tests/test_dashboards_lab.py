@@ -69,9 +69,11 @@ AP_POLL = 4  # seconds; every other class polls every 2 s, Prometheus scrapes ev
 
 SITES = [
     {"id": "government-001", "name": "금천구청", "category": "government", "installed": 2015,
-     "subnets": ["10.10.1.0/24"]},
-    {"id": "market-001", "name": "남문시장", "category": "market", "installed": 2019, "subnets": ["10.40.1.0/24"]},
-    {"id": "park-001", "name": "금천체육공원", "category": "park", "installed": 2017, "subnets": ["10.20.1.0/24"]},
+     "subnets": ["10.10.1.0/24"], "lat": 37.4568, "lon": 126.8954},
+    {"id": "market-001", "name": "남문시장", "category": "market", "installed": 2019, "subnets": ["10.40.1.0/24"],
+     "lat": 37.4710, "lon": 126.8990},
+    {"id": "park-001", "name": "금천체육공원", "category": "park", "installed": 2017, "subnets": ["10.20.1.0/24"],
+     "lat": 37.4600, "lon": 126.8880},
     {"id": "park-002", "name": "삼각공원", "category": "park", "installed": 2021, "subnets": ["10.20.2.0/24"]},
 ]
 

@@ -201,6 +201,7 @@ def test_files_carry_the_figures(lab: Lab, report: tuple[Figures, float], tmp_pa
     pdf, xlsx = paths
     text = _pdf_text(pdf)
     assert "공공와이파이" in text and "남문시장" in text and "가용률" in text
+    assert "사이트별 가용률 지도" in text  # three of the lab's sites have coordinates
     assert f"AP 가용률 {again.availability * 100:.1f}%" in text
     book = load_workbook(xlsx)
     assert {"요약", "시설현황", "가용률", "이용현황", "전화"} <= set(book.sheetnames)
