@@ -362,8 +362,15 @@ def build_parser() -> argparse.ArgumentParser:
     rsub = p.add_subparsers(dest="report_kind", required=True, metavar="KIND")
     for kind, flag, example in (("monthly", "--month", "2026-11"), ("yearly", "--year", "2026")):
         r = rsub.add_parser(kind, help=f"the report of one {'month' if kind == 'monthly' else 'year'} "
-                                       f"(Asia/Seoul calendar), e.g. {flag} {example}")
-        r.add_argument(flag, required=True, metavar="YYYY-MM" if kind == "monthly" else "YYYY")
+                                       f"(Asia/Seoul calendar), e.g. {flag} {example}",
+                            description="Writes a Korean PDF and an Excel workbook with the same tables: sites and "
+                                        "APs by category and install year, AP availability (categories, install "
+                                        "years, worst 10 sites, map), clients and traffic per category by day, "
+                                        "phone lines, calls by outcome, protection events by department and kind. "
+                                        "Exit 1 if Prometheus cannot be asked, 2 on a bad period.")
+        r.add_argument(flag, required=True, metavar="YYYY-MM" if kind == "monthly" else "YYYY",
+                       help=f"the {'month' if kind == 'monthly' else 'year'} to report; a period without data "
+                            "says so in the report instead of showing zeros")
         r.add_argument("--out", required=True, metavar="DIR", help="write report-<kind>-<period>.pdf and .xlsx here")
         r.add_argument("--prometheus", metavar="URL", help="Prometheus with configs/prometheus/recording.yml "
                                                            "(default: reports.prometheus in nms.yaml)")
