@@ -28,8 +28,6 @@ from tests.admin_fixtures import make_light_admin
 from tests.lab_fixtures import free_tcp_port
 from tests.test_dashboards_lab import Prometheus
 
-PROMETHEUS = "/usr/bin/prometheus"
-
 
 def test_periods_follow_the_seoul_calendar() -> None:
     nov = periods.month("2026-11")

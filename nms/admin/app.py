@@ -106,8 +106,18 @@ def create_app(workspace: Workspace, *, testing: bool = False) -> Flask:
     def _too_large(exc: Any) -> tuple[str, int]:
         return render_template("error.html", code=413, message=i18n.translate_current("err_too_large")), 413
 
-    from nms.admin.views import (alerts, auth, history, network, overview, phone, phone_cases, phone_publish, reports,
-                                 users)
+    from nms.admin.views import (
+        alerts,
+        auth,
+        history,
+        network,
+        overview,
+        phone,
+        phone_cases,
+        phone_publish,
+        reports,
+        users,
+    )
 
     for bp in (auth.bp, overview.bp, phone.bp, phone_publish.bp, phone_cases.bp, network.bp, history.bp, reports.bp,
                users.bp, alerts.bp):
