@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
+from dashboards.build import render_all
 from ivr.config import IvrConfig, load_config
 from ivr.render import Directories
 from lab.prometheus import scrape_target
@@ -287,7 +288,8 @@ def test_grafana_is_provisioned_with_the_dashboards_and_the_datasource() -> None
     [provider] = yaml.safe_load((provisioning / "dashboards" / "nms.yaml").read_text())["providers"]
     dashboards_dir = host_path("grafana", provider["options"]["path"])
     assert dashboards_dir == REPO / "dashboards" / "json"
-    assert len(list(dashboards_dir.glob("*.json"))) == 5
+    built = {path.name for path in dashboards_dir.glob("*.json")}
+    assert built == set(render_all()), "the provisioned folder holds exactly the dashboards that dashboards.build makes"
     home = host_path("grafana", SERVICES["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"])
     assert home.is_file()
     [source] = yaml.safe_load((provisioning / "datasources" / "prometheus.yaml").read_text())["datasources"]
