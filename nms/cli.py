@@ -165,6 +165,13 @@ async def _collect_once(collector) -> int:
 
 def cmd_collect(args: argparse.Namespace) -> int:
     district = _load(args)
+    if args.metrics:  # a shard's own /metrics (nms-collect@.service), instead of http.listen
+        from dataclasses import replace
+
+        from nms.settings import HttpSettings
+
+        http = HttpSettings(listen=args.metrics)
+        district = replace(district, settings=district.settings.model_copy(update={"http": http}))
     collector = _snmp_collector(args, district)
     if args.once:
         return asyncio.run(_collect_once(collector))
@@ -277,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("collect", cmd_collect, "run the SNMP collector alone")
     p.add_argument("--once", action="store_true", help="poll every active device once, print, exit")
     p.add_argument("--shard", metavar="I/N", help="poll only shard I of N (stable hash of the device name)")
+    p.add_argument("--metrics", metavar="HOST:PORT", help="serve /metrics here instead of http.listen of nms.yaml "
+                   "(one port per shard)")
 
     p = add("config", lambda a: cmd_config_check(a), "configuration commands")
     csub = p.add_subparsers(dest="config_action", required=True, metavar="ACTION")
