@@ -261,6 +261,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_district(args, _load(args))
 
 
+# -- backup and restore ------------------------------------------------------------------------------
+def _progress():
+    from tqdm import tqdm
+
+    if not sys.stderr.isatty():
+        return None, None
+    bar = tqdm(desc="files", unit="file", file=sys.stderr)
+    return bar, lambda _name: bar.update()
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from nms.backup import BackupError, backup
+
+    bar, progress = _progress()
+    try:
+        manifest = backup(Path(args.config), Path(args.out), with_recordings=args.with_recordings, progress=progress)
+    except BackupError as exc:
+        print(f"nms backup: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if bar is not None:
+            bar.close()
+    members = manifest["members"]
+    size = sum(int(m["size"]) for m in members)
+    print(f"{args.out}: {len(members)} files, {size / 1e6:.1f} MB before compression"
+          f"{', with recordings' if args.with_recordings else ''} (mode 0600)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from nms.backup import BackupError, restore
+
+    bar, progress = _progress()
+    try:
+        plan = restore(Path(args.archive), Path(args.config), root=Path(args.root) if args.root else None,
+                       force=args.force, progress=progress)
+    except BackupError as exc:
+        print(f"nms restore: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"restored {len(plan.files)} files; configuration: {plan.config}")
+    return 0
+
+
 # -- parser --------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -312,6 +358,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--apply", action="store_true", help="write the new inventory (atomically, with history)")
     s.add_argument("--target", help="inventory file to write (default: the configured inventory.yaml)")
     s.set_defaults(func=cmd_import_netbox)
+
+    p = add("backup", cmd_backup, "back up configuration (with history), admin state, IVR events and announcement "
+            "audio into one archive (SQLite copied with the online backup API; created 0600)")
+    p.add_argument("--out", required=True, metavar="FILE", help="the archive to write (.tar.gz; never overwritten)")
+    p.add_argument("--with-recordings", action="store_true", help="also the call recordings")
+
+    p = add("restore", cmd_restore, "restore a backup: nms.yaml goes where --config names, state where the "
+            "restored configuration says; checks the whole archive first")
+    p.add_argument("archive", metavar="FILE", help="an archive written by `nms backup`")
+    p.add_argument("--root", metavar="DIR", help="put every absolute path under DIR (e.g. to inspect a backup)")
+    p.add_argument("--force", action="store_true", help="overwrite existing state, even of a running service")
 
     from collectors.flows.cli import register as register_flows
     from ivr.cli import register as register_ivr
