@@ -12,7 +12,7 @@ RUN_DIR ?= run/lab
 # Debian packages: real agents and tools used by the lab, the tests and the benchmarks.
 APT_PACKAGES := python3-venv python3-dev gcc snmp snmpd prometheus prometheus-snmp-exporter prometheus-alertmanager \
 	softflowd nfdump tcpdump mmdebstrap espeak-ng sox libsox-fmt-all faketime tzdata \
-	chromium chromium-driver fonts-nanum procps iproute2 ca-certificates
+	chromium chromium-driver fonts-nanum procps iproute2 ca-certificates systemd nginx-light
 
 .PHONY: setup apt venv asterisk run test lint bench clean install
 

@@ -40,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--out", type=Path, required=True, help="the sounds/ko/nms directory")
     build.add_argument("--recording", action="append", default=[], metavar="KEY=FILE",
                        help="use a recorded file for announcement KEY instead of TTS (repeatable)")
+    build.add_argument("--keep-existing", action="store_true",
+                       help="leave prompts that exist (uploaded recordings, admin-page edits); make only missing ones")
     build.set_defaults(func=cmd_prompts_build)
 
 
@@ -74,7 +76,7 @@ def cmd_prompts_build(args: argparse.Namespace) -> int:
         recordings[key] = Path(file)
     try:
         config = load_config(args.config)
-        done = build_prompts(config, args.out, recordings)
+        done = build_prompts(config, args.out, recordings, keep_existing=args.keep_existing)
     except ConfigError as exc:
         return _fail(f"configuration refused:\n{exc}")
     except PromptError as exc:

@@ -5,9 +5,10 @@
 # softflowd, nfdump's nfcapd... The lab runs its own copies on its own ports, so:
 #  - while installing, a policy-rc.d refuses every start (unless the host has its own policy-rc.d,
 #    which is then left alone and obeyed);
-#  - afterwards, each unit shipped by a package installed HERE (it was absent, so its daemon was
-#    not running before) is disabled, and each is named. A package that was already installed,
-#    e.g. the host's real snmpd, is never stopped, disabled or killed.
+#  - afterwards, each unit shipped by a package installed HERE, asked for or pulled in as a
+#    dependency (it was absent, so its daemon was not running before), is disabled, and each is
+#    named. A package that was already installed, e.g. the host's real snmpd, is never stopped,
+#    disabled or killed.
 # Usage: scripts/apt-install.sh PACKAGE...
 set -euo pipefail
 
@@ -18,6 +19,8 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "Installing Debian packages: ${missing[*]}"
+installed() { dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 2>/dev/null | awk '$1 == "ii" {print $2}' | sort; }
+before=$(installed)
 policy=/usr/sbin/policy-rc.d
 ours=""
 if [ ! -e "$policy" ]; then
@@ -29,12 +32,13 @@ fi
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-for pkg in "${missing[@]}"; do
-  dpkg -L "$pkg" 2>/dev/null | grep -E '^(/usr)?/lib/systemd/system/[^/@]+\.service$' | while read -r path; do
+for pkg in $(comm -13 <(echo "$before") <(installed)); do
+  units=$(dpkg -L "$pkg" 2>/dev/null | grep -E '^(/usr)?/lib/systemd/system/[^/@]+\.service$' || true)
+  for path in $units; do
     unit=${path##*/}
     if systemctl is-enabled --quiet "$unit" 2>/dev/null; then
       systemctl disable --quiet "$unit" 2>/dev/null || true
-      echo "make: disabled $unit (installed just now by package $pkg; the lab runs its own copy)"
+      echo "make: disabled $unit (installed just now with package $pkg: make starts no host daemons)"
     fi
     if [ -d /run/systemd/system ] && systemctl is-active --quiet "$unit" 2>/dev/null; then
       systemctl stop "$unit"
