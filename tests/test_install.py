@@ -183,3 +183,18 @@ def _service_pid(pid: int) -> int:
     found = wait_for(lambda: b"/opt/nms/bin/nms" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"), 10)
     assert found, "the service process was not found"
     return pid
+
+
+def test_every_installed_path_in_the_deployment_guide_exists(installed: Path) -> None:
+    """The guide's table of what `make install` puts where, checked against a real staged install."""
+    guide = (REPO / "docs" / "deploying.md").read_text(encoding="utf-8")
+    table = guide.split("It puts:", 1)[1].split("\n\n", 2)[1]
+    rows = [line.split("|")[2] for line in table.splitlines()[2:]]
+    paths = [p for row in rows for p in re.findall(r"`(/[^`\s]+)`", row)]
+    assert len(paths) >= 8
+    unit_dir = installed / UNIT_DIR
+    for path in paths:
+        staged = installed / path.lstrip("/")
+        assert staged.exists() or (unit_dir / path).exists(), path
+    for name in re.findall(r"`(nms[-\w@]*\.service)`", table):
+        assert (unit_dir / name).is_file(), name
