@@ -76,7 +76,7 @@ def locations(config: Path) -> Locations:
     """Read (and validate) the configuration at ``config``; raises ConfigError if it is invalid."""
     from ivr.config import load_config
     from nms.admin.workspace import admin_settings
-    from nms.district import load_district
+    from nms.app.district import load_district
 
     config = Path(config).absolute()
     district = load_district(config)
@@ -86,7 +86,8 @@ def locations(config: Path) -> Locations:
     def resolve(path: Path, against: Path = base) -> Path:
         return path if path.is_absolute() else against / path
 
-    files = [config, resolve(settings.inventory), resolve(settings.snmp)]
+    inventory = settings.inventory.file(base)  # None for an inventory that is not a file (NetBox)
+    files = [config, *([inventory] if inventory else []), resolve(settings.snmp)]
     admin = admin_settings(district) if settings.admin.enabled else None
     ivr_path = resolve(settings.ivr.config)
     events = sounds = recordings = None
@@ -286,8 +287,8 @@ def read_archive(archive: Path, staging: Path) -> dict[str, object]:
 
 def _service_answers(config: Path) -> str | None:
     """The address of a service running with this configuration, if one answers."""
+    from nms.app.settings import Settings
     from nms.configfile import ConfigError, read_yaml, validate
-    from nms.settings import Settings
 
     try:  # nms.yaml alone: the other files may be what is being repaired
         listen = validate(read_yaml(config), Settings).http.listen

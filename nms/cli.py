@@ -168,7 +168,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if args.metrics:  # a shard's own /metrics (nms-collect@.service), instead of http.listen
         from dataclasses import replace
 
-        from nms.settings import HttpSettings
+        from nms.app.settings import HttpSettings
 
         http = HttpSettings(listen=args.metrics)
         district = replace(district, settings=district.settings.model_copy(update={"http": http}))

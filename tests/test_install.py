@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nms.district import District
-from nms.lab import AgentSet
+from lab import AgentSet
+from nms.app.district import District
 from tests.installed_root import UNIT_DIR, UNITS, Unit, exec_argv, require_namespaces, run_in_root, start_in_root
 from tests.lab_fixtures import free_tcp_port, free_udp_port
 from tests.service_runner import wait_for

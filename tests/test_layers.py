@@ -43,7 +43,7 @@ def _unit(name: str, floor: int, *patterns: str, may_import: tuple[str, ...] = (
 UNITS: tuple[Unit, ...] = (
     # 1. Base: loading config files, the versioned store, secrets, HTTP, exposition, the service runner.
     _unit("base", 1, "=nms", "nms.configfile", "nms.store", "nms.secrets", "nms.http", "nms.exposition",
-          "nms.service", "nms.i18n", "=collectors"),
+          "nms.service", "nms.i18n", "nms.database", "=collectors"),
     # 2. Inventory: models, source plugins (YAML, NetBox), diff, summary, shard, topology.
     _unit("inventory", 2, "nms.inventory"),
     # 3. Subsystems: each imports only base and inventory, never another subsystem.
