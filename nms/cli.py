@@ -1,7 +1,8 @@
 """The ``nms`` command: one entry point, one subcommand per job.
 
-Exit codes: 0 success, 1 the job failed (e.g. devices unreachable with --once), 2 bad usage or an
-invalid configuration (the message names the file, line and key).
+One rule for options: the global options (``--config``, ``--secrets-dir``, ``--log-level``,
+``--lang``) mean the same at every level, before or after any subcommand (``nms --config X ivr
+render`` and ``nms ivr render --config X`` are the same command). Exit codes: :mod:`nms.exitcodes`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nms import __version__
+from nms import __version__, exitcodes
 from nms.app.district import DEFAULT_CONFIG, District, load_district
 from nms.configfile import ConfigError
+from nms.secrets import SecretError
 
 if TYPE_CHECKING:
     from nms.admin.settings import AdminSettings
@@ -28,9 +30,14 @@ log = logging.getLogger("nms")
 EPILOG = """\
 configuration:
   --config names nms.yaml (default: the embedded simulated district, configs/nms.yaml); it points to
-  inventory.yaml and snmp.yaml beside it. Secrets never live in these files: a secret NAME is read
-  from the environment variable NMS_SECRET_<NAME> or from the file NAME in the secrets directory
-  (--secrets-dir, $NMS_SECRETS_DIR, $CREDENTIALS_DIRECTORY, or /run/secrets/nms).
+  inventory.yaml, snmp.yaml and ivr.yaml beside it. Secrets never live in these files: a secret NAME
+  is read from the environment variable NMS_SECRET_<NAME> or from the file NAME in the secrets
+  directory (--secrets-dir, $NMS_SECRETS_DIR, $CREDENTIALS_DIRECTORY, or /run/secrets/nms).
+
+options:
+  --config, --secrets-dir, --log-level and --lang may be given before or after any subcommand,
+  with the same meaning (nms --config X ivr render = nms ivr render --config X).
+  Messages are Korean when LANG/LC_ALL/LC_MESSAGES is ko_*, English otherwise; --lang ko|en overrides.
 
 reload:
   a running `nms run` or `nms collect` reloads its configuration on SIGHUP or POST /-/reload;
@@ -41,10 +48,13 @@ examples:
   nms inventory summary --json        the seed tables, computed from the inventory
   nms collect --once                  poll every active device once and print the result
 
+  nms completion bash > /etc/bash_completion.d/nms   shell completion
+
 the simulated district (a development checkout only, not installed with nms):
   python -m lab run                   simulated district + every service (what `make run` does)
   python -m lab up | status | down    the simulated district on its own
-"""
+
+""" + exitcodes.HELP
 
 
 def setup_logging(level: str) -> None:
@@ -97,11 +107,20 @@ def cmd_inventory_list(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
-    district = _load(args)
+    """Every file the service loads (nms.yaml, snmp.yaml, the inventory, ivr.yaml), every problem at once."""
+    from nms.app.check import check_configuration
+
+    report = check_configuration(Path(args.config))
+    if report.problems:
+        raise ConfigError(report.problems)
+    district = report.district
     inv = district.inventory
     active = sum(1 for _ in inv.active_devices())
+    ivr = f", IVR {report.ivr.lines} lines, {len(report.ivr.departments)} departments" if report.ivr else ""
     print(f"{district.config_path}: OK — {len(inv.sites)} sites, {len(inv.devices)} devices "
-          f"({active} active), {len(district.snmp.profiles)} SNMP profiles")
+          f"({active} active), {len(district.snmp.profiles)} SNMP profiles{ivr}")
+    for path in report.files:
+        print(f"  checked {path}")
     return 0
 
 
@@ -160,7 +179,7 @@ async def _collect_once(collector) -> int:
         print(f"DOWN {s.device}: {s.message}")
     print(f"{len(samples) - len(failed)}/{len(samples)} devices answered, "
           f"{sum(s.varbinds for s in samples)} varbinds")
-    return 1 if failed else 0
+    return exitcodes.FAILED if failed else exitcodes.OK
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -246,13 +265,7 @@ def _admin_service(district: District, settings: AdminSettings | None = None):
 def run_district(args: argparse.Namespace, district: District, *, ivr_overrides: IvrOverrides | None = None,
                  admin_settings: AdminSettings | None = None) -> int:
     """Start every enabled service and serve until a signal: ``nms run``, and ``python -m lab run``."""
-    from nms.secrets import SecretError
-
-    try:
-        services = _services(args, district, ivr_overrides)
-    except SecretError as exc:
-        print(f"nms: {exc}", file=sys.stderr)
-        return 2
+    services = _services(args, district, ivr_overrides)  # SecretError: exit code SECRET
     admin = _admin_service(district, admin_settings) if district.settings.admin.enabled else None
     return _run_services(args, district, services, admin)
 
@@ -279,7 +292,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         manifest = backup(Path(args.config), Path(args.out), with_recordings=args.with_recordings, progress=progress)
     except BackupError as exc:
         print(f"nms backup: {exc}", file=sys.stderr)
-        return 1
+        return exitcodes.FAILED
     finally:
         if bar is not None:
             bar.close()
@@ -299,7 +312,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
                        force=args.force, progress=progress)
     except BackupError as exc:
         print(f"nms restore: {exc}", file=sys.stderr)
-        return 1
+        return exitcodes.FAILED
     finally:
         if bar is not None:
             bar.close()
@@ -314,10 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Network and telephony management for Geumcheon-gu: SNMP and flow collection into "
                     "Prometheus, the 60-line auto-answer IVR on Asterisk, and the admin page.")
     parser.add_argument("--version", action="version", version=f"nms {__version__}")
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG),
-                        help="nms.yaml to use (default: %(default)s)")
-    parser.add_argument("--secrets-dir", default=None, help="directory of secret files (see below)")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help: str, **kw) -> argparse.ArgumentParser:
@@ -375,9 +385,77 @@ def build_parser() -> argparse.ArgumentParser:
     from nms.admin.cli import register as register_admin
 
     register_flows(sub, load_district)
-    register_ivr(sub)
+    register_ivr(sub, ivr_config_of)
     register_admin(sub, load_district)
+
+    p = add("completion", cmd_completion, "print a shell completion script: "
+            "nms completion bash > /etc/bash_completion.d/nms")
+    p.add_argument("shell", choices=["bash"])
+    for_every_subparser(parser, add_global_options)
     return parser
+
+
+def ivr_config_of(config: Path) -> Path:
+    """The ivr.yaml that nms.yaml names (``ivr.config``, relative to nms.yaml)."""
+    from nms.app.settings import Settings
+    from nms.configfile import read_yaml, validate
+
+    path = validate(read_yaml(Path(config)), Settings).ivr.config
+    return path if path.is_absolute() else Path(config).parent / path
+
+
+GLOBAL_OPTIONS = ("--config", "--secrets-dir", "--log-level", "--lang")
+
+
+def add_global_options(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    """The options every level accepts. Below the top they default to "not given" (SUPPRESS), so a
+    value given at any level reaches the command, and the last one given wins."""
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    known = {s for a in parser._actions for s in a.option_strings}
+    if "--config" not in known:
+        parser.add_argument("--config", default=default(str(DEFAULT_CONFIG)), metavar="NMS_YAML",
+                            help="nms.yaml to use (default: the embedded simulated district)")
+    if "--secrets-dir" not in known:
+        parser.add_argument("--secrets-dir", default=default(None), metavar="DIR",
+                            help="directory of secret files (default: $NMS_SECRETS_DIR, $CREDENTIALS_DIRECTORY, "
+                                 "/run/secrets/nms)")
+    if "--log-level" not in known:
+        parser.add_argument("--log-level", default=default("info"), choices=["debug", "info", "warning", "error"])
+    if "--lang" not in known:
+        parser.add_argument("--lang", default=default(None), choices=["ko", "en"],
+                            help="language of messages (default: from LANG/LC_ALL/LC_MESSAGES)")
+
+
+def subparsers_of(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    out: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            out.update(action.choices)
+    return out
+
+
+def for_every_subparser(parser: argparse.ArgumentParser, apply: Callable[[argparse.ArgumentParser], None]) -> None:
+    for child in subparsers_of(parser).values():
+        apply(child)
+        for_every_subparser(child, apply)
+
+
+def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path of the parser tree (``("inventory", "list")``, ...), parents included."""
+    out = []
+    for name, child in subparsers_of(parser).items():
+        out.append((*prefix, name))
+        out.extend(command_paths(child, (*prefix, name)))
+    return out
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    from nms.completion import bash_script
+
+    print(bash_script(build_parser()))
+    return exitcodes.OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -388,14 +466,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def main_guard(job: Callable[[], int]) -> int:
-    """Run ``job``, mapping an invalid configuration to exit code 2 and Ctrl-C to 130."""
+    """Run ``job``: an invalid configuration, a missing secret, a closed output and Ctrl-C each get
+    their own exit code (nms.exitcodes) and a plain message, never a traceback."""
     try:
-        return job()
+        code = job()
+        sys.stdout.flush()
+        return code
     except ConfigError as exc:
         print(f"nms: invalid configuration:\n{exc}", file=sys.stderr)
-        return 2
+        return exitcodes.CONFIG
+    except SecretError as exc:
+        print(f"nms: {exc}", file=sys.stderr)
+        return exitcodes.SECRET
+    except BrokenPipeError:
+        # The reader left (`nms inventory list | head`): stop quietly. Python would otherwise report
+        # the error again when it flushes stdout at exit.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return exitcodes.OUTPUT_CLOSED
     except KeyboardInterrupt:
-        return 130
+        return exitcodes.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -189,7 +189,7 @@ def test_the_service_reads_the_shipped_configuration(district: District, ivr: Iv
     assert str(ivr.ami.host).startswith("127."), "the AMI never leaves the host"
     # ivr-setup renders from the same files.
     assert mount_of("ivr-setup", "/etc/nms") == str(DOCKER / "config")
-    assert "/etc/nms/ivr.yaml" in " ".join(command("ivr-setup"))
+    assert "--config /etc/nms/nms.yaml" in " ".join(command("ivr-setup"))
 
 
 # -- compose: volumes --------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def test_volumes_for_recordings_database_and_asterisk_config(district: District,
     assert mount_of("nms", etc) == mount_of("asterisk", etc) == mount_of("ivr-setup", etc) == "volume:asterisk-etc"
     setup = " ".join(command("ivr-setup"))
     assert f"--out {etc}" in setup
-    sounds = re.search(r"prompts build .* --out (\S+)", setup).group(1)
+    sounds = re.search(r"prompts build.* --out (\S+)", setup).group(1)
     assert mount_of("ivr-setup", sounds) == mount_of("asterisk", sounds) == "volume:asterisk-sounds"
     assert mount_of("asterisk", "/var/lib/asterisk") == "volume:asterisk-lib"
 
@@ -317,8 +317,12 @@ def test_container_commands_parse_with_the_real_cli() -> None:
     steps = [shlex.split(step) for step in " ".join(command("ivr-setup")).split("&&")]
     assert [s[0] for s in steps] == ["nms", "nms"]
     render, prompts = (parser.parse_args(s[1:]) for s in steps)
-    assert render.func.__name__ == "cmd_render" and str(render.config) == "/etc/nms/ivr.yaml"
-    assert prompts.func.__name__ == "cmd_prompts_build" and str(prompts.config) == "/etc/nms/ivr.yaml"
+    assert render.func.__name__ == "cmd_render" and str(render.config) == "/etc/nms/nms.yaml"
+    assert prompts.func.__name__ == "cmd_prompts_build" and str(prompts.config) == "/etc/nms/nms.yaml"
+    # Both read the ivr.yaml that the container's nms.yaml names.
+    for args in (render, prompts):
+        assert args.ivr_config is None or "ivr_config" not in vars(args)
+        assert args.ivr_config_of(host_path("ivr-setup", args.config)) == host_path("ivr-setup", "/etc/nms/ivr.yaml")
 
 
 def test_ivr_setup_renders_the_shipped_ivr_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
