@@ -182,8 +182,25 @@ async def _collect_once(collector) -> int:
     return exitcodes.FAILED if failed else exitcodes.OK
 
 
+def check_snmp_secrets(args: argparse.Namespace, district: District) -> None:
+    """Every secret the active devices need, looked up before polling: all missing ones in one SecretError."""
+    from nms.app.check import secret_names
+    from nms.secrets import SecretResolver
+
+    secrets = SecretResolver(Path(args.secrets_dir) if args.secrets_dir else None)
+    missing = []
+    for name in secret_names(district):
+        try:
+            secrets.get(name)
+        except SecretError as exc:
+            missing.append(str(exc))
+    if missing:
+        raise SecretError("\n".join(missing))
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     district = _load(args)
+    check_snmp_secrets(args, district)
     if args.metrics:  # a shard's own /metrics (nms-collect@.service), instead of http.listen
         from dataclasses import replace
 
@@ -265,6 +282,7 @@ def _admin_service(district: District, settings: AdminSettings | None = None):
 def run_district(args: argparse.Namespace, district: District, *, ivr_overrides: IvrOverrides | None = None,
                  admin_settings: AdminSettings | None = None) -> int:
     """Start every enabled service and serve until a signal: ``nms run``, and ``python -m lab run``."""
+    check_snmp_secrets(args, district)
     services = _services(args, district, ivr_overrides)  # SecretError: exit code SECRET
     admin = _admin_service(district, admin_settings) if district.settings.admin.enabled else None
     return _run_services(args, district, services, admin)

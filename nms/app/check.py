@@ -44,6 +44,39 @@ def _named(doc_data: object, key: str, default: str) -> Path:
     return Path(value) if isinstance(value, str) else Path(default)
 
 
+@dataclass(frozen=True)
+class _Names:
+    """The profile and credential names of an snmp.yaml that does not validate, from its raw text:
+    the inventory is still checked against them (a typo there is reported next to snmp.yaml's)."""
+
+    profiles: dict[str, object]
+    credentials: dict[str, object]
+
+
+def _raw_references(path: Path) -> _Names | None:
+    try:
+        data = read_yaml(path).data
+    except ConfigError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    def names(key: str) -> dict[str, object]:
+        value = data.get(key)
+        return dict(value) if isinstance(value, dict) else {}
+    return _Names(profiles=names("profiles"), credentials=names("credentials"))
+
+
+def secret_names(district: District) -> list[str]:
+    """Every secret the SNMP collector needs for the active devices (v2c: the set; v3: -auth, -priv)."""
+    names: list[str] = []
+    for device in district.inventory.active_devices():
+        credential = district.snmp.credentials.get(device.credentials)
+        wanted = [device.credentials] if credential is None or credential.version == "2c" else \
+            [f"{device.credentials}-auth", f"{device.credentials}-priv"]
+        names += [n for n in wanted if n not in names]
+    return names
+
+
 def check_configuration(config: Path) -> CheckReport:
     config = Path(config)
     report = CheckReport()
@@ -60,10 +93,13 @@ def check_configuration(config: Path) -> CheckReport:
     snmp = resolve(settings.snmp if settings else _named(raw, "snmp", "snmp.yaml"))
     if settings is not None:
         report.district = report.attempt(config, lambda: load_district(config))
-    if report.district is None:
+    if report.district is not None:
+        inventory = settings.inventory.file(base)
+        report.files += [p for p in (snmp, inventory) if p is not None and p not in report.files]
+    else:
         from collectors.snmp.config import load_snmp_config
 
-        snmp_config = report.attempt(snmp, lambda: load_snmp_config(snmp))
+        snmp_config = report.attempt(snmp, lambda: load_snmp_config(snmp)) or _raw_references(snmp)
         inventory = (settings.inventory.file(base) if settings else resolve(_named(raw, "inventory",
                                                                                    "inventory.yaml")))
         if inventory is not None:
