@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from nms import __version__, exitcodes
 from nms.app.district import DEFAULT_CONFIG, District, load_district
 from nms.configfile import ConfigError
+from nms.i18n import language_from_environment, translate
 from nms.secrets import SecretError
 
 if TYPE_CHECKING:
@@ -116,11 +117,13 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     district = report.district
     inv = district.inventory
     active = sum(1 for _ in inv.active_devices())
-    ivr = f", IVR {report.ivr.lines} lines, {len(report.ivr.departments)} departments" if report.ivr else ""
-    print(f"{district.config_path}: OK — {len(inv.sites)} sites, {len(inv.devices)} devices "
-          f"({active} active), {len(district.snmp.profiles)} SNMP profiles{ivr}")
+    lang = args.lang or language_from_environment()
+    ivr = translate("cli_config_ivr", lang, lines=report.ivr.lines,
+                    departments=len(report.ivr.departments)) if report.ivr else ""
+    say(args, "cli_config_ok", config=district.config_path, sites=len(inv.sites), devices=len(inv.devices),
+        active=active, profiles=len(district.snmp.profiles), ivr=ivr)
     for path in report.files:
-        print(f"  checked {path}")
+        say(args, "cli_checked", path=path)
     return 0
 
 
@@ -156,7 +159,7 @@ def _snmp_collector(args: argparse.Namespace, district: District):
     return SnmpCollector(district, secrets, shard=shard)
 
 
-async def _collect_once(collector) -> int:
+async def _collect_once(collector, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     await collector.poller.open()
@@ -176,9 +179,9 @@ async def _collect_once(collector) -> int:
         collector.poller.close()
     failed = [s for s in samples if not s.ok]
     for s in failed:
-        print(f"DOWN {s.device}: {s.message}")
-    print(f"{len(samples) - len(failed)}/{len(samples)} devices answered, "
-          f"{sum(s.varbinds for s in samples)} varbinds")
+        say(args, "cli_device_down", device=s.device, message=s.message)
+    say(args, "cli_devices_answered", ok=len(samples) - len(failed), total=len(samples),
+        varbinds=sum(s.varbinds for s in samples))
     return exitcodes.FAILED if failed else exitcodes.OK
 
 
@@ -210,7 +213,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
         district = replace(district, settings=district.settings.model_copy(update={"http": http}))
     collector = _snmp_collector(args, district)
     if args.once:
-        return asyncio.run(_collect_once(collector))
+        return asyncio.run(_collect_once(collector, args))
     return _run_services(args, district, [collector])
 
 
@@ -316,9 +319,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
             bar.close()
     members = manifest["members"]
     size = sum(int(m["size"]) for m in members)
-    print(f"{args.out}: {len(members)} files, {size / 1e6:.1f} MB before compression"
-          f"{', with recordings' if args.with_recordings else ''} (mode 0600)")
-    return 0
+    recordings = translate("cli_backup_recordings", args.lang or language_from_environment()) \
+        if args.with_recordings else ""
+    say(args, "cli_backup_done", out=args.out, files=len(members), mb=size / 1e6, recordings=recordings)
+    return exitcodes.OK
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -334,8 +338,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    print(f"restored {len(plan.files)} files; configuration: {plan.config}")
-    return 0
+    say(args, "cli_restore_done", files=len(plan.files), config=plan.config)
+    return exitcodes.OK
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -479,22 +483,30 @@ def cmd_completion(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.lang = args.lang or language_from_environment()
     setup_logging(args.log_level)
-    return main_guard(lambda: args.func(args))
+    return main_guard(lambda: args.func(args), args.lang)
 
 
-def main_guard(job: Callable[[], int]) -> int:
+def say(args: argparse.Namespace, msg_id: str, /, file=None, **params: object) -> None:
+    """Print a catalogue message in the user's language (``--lang``, else the locale)."""
+    print(translate(msg_id, getattr(args, "lang", None) or language_from_environment(), **params),
+          file=file or sys.stdout)
+
+
+def main_guard(job: Callable[[], int], lang: str | None = None) -> int:
     """Run ``job``: an invalid configuration, a missing secret, a closed output and Ctrl-C each get
-    their own exit code (nms.exitcodes) and a plain message, never a traceback."""
+    their own exit code (nms.exitcodes) and a plain message in the user's language, never a traceback."""
+    lang = lang or language_from_environment()
     try:
         code = job()
         sys.stdout.flush()
         return code
     except ConfigError as exc:
-        print(f"nms: invalid configuration:\n{exc}", file=sys.stderr)
+        print(f"nms: {translate('cli_invalid_config', lang)}\n{exc.text(lang)}", file=sys.stderr)
         return exitcodes.CONFIG
     except SecretError as exc:
-        print(f"nms: {exc}", file=sys.stderr)
+        print(f"nms: {translate('cli_missing_secret', lang)}\n{exc}", file=sys.stderr)
         return exitcodes.SECRET
     except BrokenPipeError:
         # The reader left (`nms inventory list | head`): stop quietly. Python would otherwise report
