@@ -14,7 +14,7 @@ from pathlib import Path
 from ivr.config import IvrConfig, load_config
 from nms import exitcodes
 from nms.configfile import ConfigError
-from nms.secrets import SecretError, SecretResolver
+from nms.secrets import SecretResolver
 
 DEFAULT_METRICS = "127.0.0.1:9703"
 IVR_CONFIG_HELP = "ivr.yaml to use instead of the one nms.yaml names (ivr.config)"
@@ -74,14 +74,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     config = load_config(ivr_config_path(args))  # ConfigError: exit code CONFIG, before any secret
     secrets = _secrets(args)
-    missing = []
-    for name in required_secrets(config):
-        try:
-            secrets.get(name)
-        except SecretError as exc:
-            missing.append(str(exc))
-    if missing:
-        return _fail("\n".join(missing), exitcodes.SECRET)
+    secrets.require(required_secrets(config))  # SecretError (all missing ones): exit code SECRET
     try:
         files = render(config, args.out, resolve_secret=secrets.get)
     except ValueError as exc:

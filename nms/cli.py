@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from nms import __version__, exitcodes
 from nms.app.district import DEFAULT_CONFIG, District, load_district
+from nms.completion import subparsers_of
 from nms.configfile import ConfigError
 from nms.i18n import language_from_environment, translate
 from nms.secrets import SecretError
@@ -190,15 +191,7 @@ def check_snmp_secrets(args: argparse.Namespace, district: District) -> None:
     from nms.app.check import secret_names
     from nms.secrets import SecretResolver
 
-    secrets = SecretResolver(Path(args.secrets_dir) if args.secrets_dir else None)
-    missing = []
-    for name in secret_names(district):
-        try:
-            secrets.get(name)
-        except SecretError as exc:
-            missing.append(str(exc))
-    if missing:
-        raise SecretError("\n".join(missing))
+    SecretResolver(Path(args.secrets_dir) if args.secrets_dir else None).require(secret_names(district))
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -296,27 +289,30 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 # -- backup and restore ------------------------------------------------------------------------------
-def _progress():
+def _with_progress(name: str, job: Callable) -> tuple[int, object]:
+    """Run a backup or restore ``job(progress)`` with a file counter on a terminal; (exit code, result)."""
     from tqdm import tqdm
 
-    if not sys.stderr.isatty():
-        return None, None
-    bar = tqdm(desc="files", unit="file", file=sys.stderr)
-    return bar, lambda _name: bar.update()
+    from nms.backup import BackupError
 
-
-def cmd_backup(args: argparse.Namespace) -> int:
-    from nms.backup import BackupError, backup
-
-    bar, progress = _progress()
+    bar = tqdm(desc="files", unit="file", file=sys.stderr) if sys.stderr.isatty() else None
     try:
-        manifest = backup(Path(args.config), Path(args.out), with_recordings=args.with_recordings, progress=progress)
+        return exitcodes.OK, job((lambda _path: bar.update()) if bar is not None else None)
     except BackupError as exc:
-        print(f"nms backup: {exc}", file=sys.stderr)
-        return exitcodes.FAILED
+        print(f"nms {name}: {exc}", file=sys.stderr)
+        return exitcodes.FAILED, None
     finally:
         if bar is not None:
             bar.close()
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from nms.backup import backup
+
+    code, manifest = _with_progress("backup", lambda progress: backup(
+        Path(args.config), Path(args.out), with_recordings=args.with_recordings, progress=progress))
+    if code != exitcodes.OK:
+        return code
     members = manifest["members"]
     size = sum(int(m["size"]) for m in members)
     recordings = translate("cli_backup_recordings", args.lang or language_from_environment()) \
@@ -326,20 +322,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from nms.backup import BackupError, restore
+    from nms.backup import restore
 
-    bar, progress = _progress()
-    try:
-        plan = restore(Path(args.archive), Path(args.config), root=Path(args.root) if args.root else None,
-                       force=args.force, progress=progress)
-    except BackupError as exc:
-        print(f"nms restore: {exc}", file=sys.stderr)
-        return exitcodes.FAILED
-    finally:
-        if bar is not None:
-            bar.close()
-    say(args, "cli_restore_done", files=len(plan.files), config=plan.config)
-    return exitcodes.OK
+    code, plan = _with_progress("restore", lambda progress: restore(
+        Path(args.archive), Path(args.config), root=Path(args.root) if args.root else None, force=args.force,
+        progress=progress))
+    if code == exitcodes.OK:
+        say(args, "cli_restore_done", files=len(plan.files), config=plan.config)
+    return code
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -448,14 +438,6 @@ def add_global_options(parser: argparse.ArgumentParser, top: bool = False) -> No
     if "--lang" not in known:
         parser.add_argument("--lang", default=default(None), choices=["ko", "en"],
                             help="language of messages (default: from LANG/LC_ALL/LC_MESSAGES)")
-
-
-def subparsers_of(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    out: dict[str, argparse.ArgumentParser] = {}
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            out.update(action.choices)
-    return out
 
 
 def for_every_subparser(parser: argparse.ArgumentParser, apply: Callable[[argparse.ArgumentParser], None]) -> None:

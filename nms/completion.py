@@ -6,7 +6,8 @@ import argparse
 import shlex
 
 
-def _children(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+def subparsers_of(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands of one parser level, by name."""
     out: dict[str, argparse.ArgumentParser] = {}
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -15,7 +16,7 @@ def _children(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPar
 
 
 def _words(parser: argparse.ArgumentParser) -> list[str]:
-    words = list(_children(parser))
+    words = list(subparsers_of(parser))
     for action in parser._actions:
         words += [s for s in action.option_strings if s.startswith("--")]
     return sorted(set(words))
@@ -36,7 +37,7 @@ def bash_script(parser: argparse.ArgumentParser, prog: str = "nms") -> str:
         words[path] = _words(p)
         for option, choices in _choices(p).items():
             values[f"{path}|{option}"] = choices
-        for name, child in _children(p).items():
+        for name, child in subparsers_of(p).items():
             walk(child, f"{path} {name}")
 
     walk(parser, prog)  # bash's associative arrays take no empty key: the paths start with the program

@@ -49,3 +49,14 @@ class SecretResolver:
             raise SecretError(f"secret {name!r} not found: set {env_name(name)} or create {path}") from None
         except OSError as exc:
             raise SecretError(f"secret {name!r}: cannot read {path}: {exc.strerror}") from None
+
+    def require(self, names: list[str]) -> None:
+        """Look every one of ``names`` up now; one SecretError naming all that are missing."""
+        missing = []
+        for name in names:
+            try:
+                self.get(name)
+            except SecretError as exc:
+                missing.append(str(exc))
+        if missing:
+            raise SecretError("\n".join(missing))

@@ -167,7 +167,8 @@ def test_ivr_render_validates_before_it_looks_for_secrets(tmp_path: Path) -> Non
 # -- pipes, exit codes, completion, version -------------------------------------------------------
 def test_a_closed_pipe_ends_quietly() -> None:
     exe = shutil.which("nms", path=str(Path(sys.executable).parent))
-    proc = subprocess.Popen([exe, "inventory", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # --json: more than a pipe buffer (64 KiB), so the writer meets the closed pipe for certain
+    proc = subprocess.Popen([exe, "inventory", "list", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     first = proc.stdout.readline()
     proc.stdout.close()  # what `| head -1` does
     _, err = proc.communicate(timeout=60)

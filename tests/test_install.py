@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from lab import AgentSet
+from nms import exitcodes
 from nms.app.district import District
 from tests.installed_root import UNIT_DIR, UNITS, Unit, exec_argv, require_namespaces, run_in_root, start_in_root
 from tests.lab_fixtures import free_tcp_port, free_udp_port
@@ -85,6 +86,9 @@ def test_units_are_hardened_as_documented() -> None:
         assert unit.get("NoNewPrivileges") == "yes", name
         assert unit.get("PrivateTmp") == "yes", name
         assert unit.get("ExecReload") == "/bin/kill -HUP $MAINPID", name
+        # No restart loop on what a restart cannot fix: usage, configuration, secrets (nms.exitcodes).
+        assert unit.get("RestartPreventExitStatus").split() == [str(c) for c in (exitcodes.USAGE, exitcodes.CONFIG,
+                                                                                   exitcodes.SECRET)], name
         assert exec_argv(unit, "1-4", {"NMS_METRICS": "x", "NMS_FLOWS_LISTEN": "y"})[:3] == \
             ["/opt/nms/bin/nms", "--config", "/etc/nms/nms.yaml"], name
         # Only the flow socket's buffer (and the trap port below 1024) need a capability.
