@@ -192,8 +192,8 @@ def data_location(data: Any, loc: Location) -> Location:
 
 
 def named_location(data: Any, loc: Location) -> tuple[str, str]:
-    """(what, field): the deepest list item on ``loc`` that has a ``name`` or ``id`` is called by it
-    (``acc-sw-09``, not ``devices[10]``); ``field`` is the key path inside it."""
+    """(what, field): the deepest list item on ``loc`` that has an ``id`` or ``name`` is called by it
+    (``acc-sw-09``, not ``devices[10]``; a site by its id); ``field`` is the key path inside it."""
     node, label_at, label = data, -1, ""
     for i, part in enumerate(loc):
         try:
@@ -201,7 +201,7 @@ def named_location(data: Any, loc: Location) -> tuple[str, str]:
         except (KeyError, IndexError, TypeError):
             break
         if isinstance(part, int) and isinstance(node, dict):
-            for key in ("name", "id", "extension", "key"):
+            for key in ("id", "name", "extension", "key"):  # a site by its id, a device by its name
                 if isinstance(node.get(key), str | int) and str(node.get(key)):
                     label_at, label = i, str(node[key])
                     break

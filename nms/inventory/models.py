@@ -132,8 +132,8 @@ def reference_problems(data: object, profiles: set[str] | None = None, credentia
         if not isinstance(sid, str):
             continue
         if sid in seen_sites:
-            found.append(Reference(("sites", i, "id"), f"duplicate site id {sid!r} (also sites[{seen_sites[sid]}])",
-                                   "v_site_twice", (("id", sid),)))
+            found.append(Reference(("sites", i, "id"), f"duplicate site id {sid!r} (also site number "
+                                   f"{seen_sites[sid] + 1} in the list)", "v_site_twice", (("id", sid),)))
         else:
             seen_sites[sid] = i
     names: dict[str, int] = {}
@@ -144,8 +144,8 @@ def reference_problems(data: object, profiles: set[str] | None = None, credentia
         name, site = dev.get("name"), dev.get("site")
         if isinstance(name, str):
             if name in names:
-                found.append(Reference(("devices", i, "name"), f"duplicate device name {name!r} (also "
-                                       f"devices[{names[name]}])", "v_device_twice", (("name", name),)))
+                found.append(Reference(("devices", i, "name"), f"duplicate device name {name!r} (also device "
+                                       f"number {names[name] + 1} in the list)", "v_device_twice", (("name", name),)))
             else:
                 names[name] = i
         address, port = str(dev.get("address", "")), dev.get("port", 161)

@@ -66,7 +66,7 @@ def load_inventory(path: Path, snmp: DeviceReferences | None = None) -> Inventor
             what, field = named_location(doc.data, loc)
             problems.append(Problem(doc.file, doc.line_of(loc), what, f"{field}: {msg}" if field else msg))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(problems, key=lambda p: p.line or 0))
     return inventory
 
 
