@@ -8,13 +8,13 @@ reconnect never counts an event twice.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ivr import numbers
+from nms.database import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS protection_events (
@@ -49,6 +49,9 @@ CREATE TABLE IF NOT EXISTS calls (
 );
 CREATE INDEX IF NOT EXISTS calls_time ON calls(time);
 """
+#: Schema versions of the event store (nms.database). 1: the 0.1.0 tables, plus (CREATE ... IF NOT EXISTS,
+#: so a 0.1.0 file gains them when it is brought to 1) the caller index and legal holds.
+MIGRATIONS = [SCHEMA]
 MAX_HOLD_REASON = 500
 
 
@@ -105,10 +108,7 @@ class EventStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._key = caller_key
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db = open_database(path, MIGRATIONS, synchronous="NORMAL")
 
     def add(self, ev: ProtectionEvent) -> bool:
         """Store one event; False if an event with that id was already stored."""

@@ -73,9 +73,11 @@ def speak(text: str, dest: Path, voice: str = "ko") -> Path:
 
 
 def build_prompts(config: IvrConfig, out_dir: Path, recordings: Mapping[str, Path] | None = None,
-                  progress: bool = True) -> dict[str, Path]:
+                  progress: bool = True, keep_existing: bool = False) -> dict[str, Path]:
     """Write ``out_dir/KEY.wav`` for every announcement. ``recordings`` maps keys to operator files
-    used instead of TTS. ``out_dir`` is the ``sounds/ko/nms`` directory."""
+    used instead of TTS. ``out_dir`` is the ``sounds/ko/nms`` directory. ``keep_existing`` leaves a
+    prompt that is already there (an uploaded recording, an edit from the admin page) untouched and
+    only makes the missing ones."""
     recordings = dict(recordings or {})
     unknown = set(recordings) - set(config.announcements)
     if unknown:
@@ -86,6 +88,8 @@ def build_prompts(config: IvrConfig, out_dir: Path, recordings: Mapping[str, Pat
     keys = sorted(config.announcements)
     for key in tqdm(keys, desc="prompts", unit="prompt", disable=not progress):
         dest = out_dir / f"{key}.wav"
+        if keep_existing and key not in recordings and dest.is_file() and dest.stat().st_size > 0:
+            continue
         if key in recordings:
             done[key] = convert(recordings[key], dest)
         else:

@@ -16,7 +16,8 @@ from lab.control import DEFAULT_RUN_DIR, lab_down, lab_status, lab_up
 from lab.state import LabState
 from nms.admin.settings import AdminSettings
 from nms.app.district import DEFAULT_CONFIG, District, load_district
-from nms.cli import IvrOverrides, main_guard, run_district, setup_logging
+from nms.cli import IvrOverrides, main_guard, run_district, say, setup_logging
+from nms.i18n import language_from_environment
 
 
 def _lab_admin_settings(district: District, state: LabState) -> AdminSettings:
@@ -48,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     state = lab_up(district, run_dir, prometheus=not args.no_prometheus, progress=True)
     os.environ["NMS_SECRETS_DIR"] = str(state.secrets_dir)
     args.secrets_dir = str(state.secrets_dir)
-    print(state.describe(), file=sys.stderr)
+    print(state.describe(args.lang), file=sys.stderr)
     try:
         overrides = None
         if state.asterisk_etc:
@@ -67,17 +68,17 @@ def cmd_lab(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     if args.action == "up":
         state = lab_up(load_district(Path(args.config)), run_dir, prometheus=not args.no_prometheus, progress=True)
-        print(state.describe())
+        print(state.describe(args.lang))
         return 0
     if args.action == "down":
         lab_down(run_dir)
-        print(f"lab in {run_dir} stopped")
+        say(args, "lab_stopped", run_dir=run_dir)
         return 0
     state = lab_status(run_dir)
     if state is None:
-        print(f"no lab in {run_dir}")
+        say(args, "lab_none", run_dir=run_dir)
         return 1
-    print(state.describe())
+    print(state.describe(args.lang))
     return 0
 
 
@@ -93,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-prometheus", action="store_true", help="do not start Prometheus")
     parser.add_argument("--keep-lab", action="store_true", help="with run: leave the lab running on exit")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--lang", default=None, choices=["ko", "en"],
+                        help="language of messages (default: from LANG/LC_ALL/LC_MESSAGES)")
     return parser
 
 
@@ -100,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.secrets_dir = None
     setup_logging(args.log_level)
-    return main_guard(lambda: cmd_run(args) if args.action == "run" else cmd_lab(args))
+    args.lang = args.lang or language_from_environment()
+    return main_guard(lambda: cmd_run(args) if args.action == "run" else cmd_lab(args), args.lang)
 
 
 if __name__ == "__main__":

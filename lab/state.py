@@ -11,11 +11,12 @@ from typing import Any
 
 from lab.agents import AgentProcess
 from lab.processes import ManagedProcess
+from nms.i18n import translate
 
 STATE_FILE = "lab.json"
-EXTRA_LABELS = {"softflowd": "흐름 재생 (softflowd → 수집기)", "asterisk": "Asterisk 22 (자동응답)",
-                "calls": "가상 통화 (민원인·직원 시뮬레이터, AMI)", "smtpsink": "메일 수신함 (SMTP → Maildir)",
-                "alertmanager": "Alertmanager (경보 전달)"}
+
+EXTRA_LABELS = {"softflowd": "lab_extra_softflowd", "asterisk": "lab_extra_asterisk", "calls": "lab_extra_calls",
+                "smtpsink": "lab_extra_smtpsink", "alertmanager": "lab_extra_alertmanager"}
 
 
 @dataclass
@@ -100,29 +101,34 @@ class LabState:
             return None
         return cls.from_json(data)
 
-    def describe(self) -> str:
-        """A summary for people (``python -m lab status``)."""
+    def describe(self, lang: str = "ko") -> str:
+        """A summary for people (``python -m lab status``), in ``lang`` (the shared catalogue, nms.i18n)."""
+        def _(msg_id: str, **params: object) -> str:
+            return translate(msg_id, lang, **params)
+
         running = self.running()
+
+        def status(name: str) -> str:
+            return _("lab_running") if running[name] else _("lab_stopped_state")
+
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.started_at))
-        lines = [f"시뮬레이션 구역: {self.run_dir} (시작 {started}, 설정 {self.config_path})"]
+        lines = [_("lab_head", run_dir=self.run_dir, started=started, config=self.config_path)]
         for p in self.agents:
-            status = "실행 중" if running[p.name] else "중지됨"
-            lines.append(f"  SNMP 에이전트 {p.name}: pid {p.pid}, 장비 {len(p.devices)}대, {status} (로그 {p.log})")
-        lines.append(f"  응답하는 장비 {len(self.endpoints)}대 (에이전트 사용자 {self.agent_user})")
-        lines.append(f"  다운 장비 {len(self.down_devices)}대: {', '.join(self.down_devices) or '-'}")
+            lines.append(_("lab_agent", name=p.name, pid=p.pid, devices=len(p.devices), status=status(p.name),
+                           log=p.log))
+        lines.append(_("lab_answering", n=len(self.endpoints), user=self.agent_user))
+        lines.append(_("lab_down", n=len(self.down_devices), names=", ".join(self.down_devices) or "-"))
         if self.reboots:
             every = min(r["period"] for r in self.reboots.values()) / max(1, len(self.reboots))
-            lines.append(f"  재부팅 순환 ({every / 60:.0f}분마다 1대): {', '.join(self.reboots)}")
+            lines.append(_("lab_reboots", minutes=f"{every / 60:.0f}", names=", ".join(self.reboots)))
         for device, at in self.wraps.items():
-            when = time.strftime("%H:%M:%S", time.localtime(at))
-            lines.append(f"  카운터 wrap: {device} ({when})")
+            lines.append(_("lab_wrap", device=device, when=time.strftime("%H:%M:%S", time.localtime(at))))
         if self.prometheus:
-            status = "실행 중" if running[self.prometheus.name] else "중지됨"
-            lines.append(f"  Prometheus: {self.prometheus_url} pid {self.prometheus.pid}, {status} "
-                         f"(수집 대상 {self.service_url}, 로그 {self.prometheus.log})")
+            lines.append(_("lab_prometheus", url=self.prometheus_url, pid=self.prometheus.pid,
+                           status=status(self.prometheus.name), target=self.service_url, log=self.prometheus.log))
         for p in self.extras:
-            status = "실행 중" if running[p.name] else "중지됨"
-            lines.append(f"  {EXTRA_LABELS.get(p.name, p.name)}: pid {p.pid}, {status} (로그 {p.log})")
-        lines.append(f"  비밀 정보: NMS_SECRETS_DIR={self.secrets_dir}")
-        lines += [f"  경고: {w}" for w in self.warnings]
+            label = _(EXTRA_LABELS[p.name]) if p.name in EXTRA_LABELS else p.name
+            lines.append(_("lab_extra", label=label, pid=p.pid, status=status(p.name), log=p.log))
+        lines.append(_("lab_secrets", dir=self.secrets_dir))
+        lines += [_("lab_warning", text=w) for w in self.warnings]
         return "\n".join(lines)

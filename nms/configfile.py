@@ -21,17 +21,39 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a configuration file."""
+    """One thing wrong with a configuration file: ``file:line: name: message``.
+
+    ``location`` names what is wrong as a person knows it: a device or site by its name (else the
+    key path). ``code`` and ``params`` let the message be shown in the reader's language
+    (:mod:`nms.i18n`); ``message`` is the English text.
+    """
 
     file: str
     line: int | None
     location: str
     message: str
+    code: str = ""
+    params: tuple[tuple[str, object], ...] = ()
 
-    def __str__(self) -> str:
+    def text(self, lang: str = "en") -> str:
+        message = self.message
+        if self.code and lang != "en":
+            from nms.i18n import translate
+
+            params = dict(self.params)
+            message = translate(self.code, lang, **params)
+            if params.get("suggestion"):
+                message += " " + translate("did_you_mean", lang, suggestion=params["suggestion"])
+            if "value" in params:
+                message = f"{params['value']!r} — {message}"
+            if params.get("field"):
+                message = f"{params['field']}: {message}"
         where = f"{self.file}:{self.line}" if self.line else self.file
         key = f" {self.location}:" if self.location else ""
-        return f"{where}:{key} {self.message}"
+        return f"{where}:{key} {message}"
+
+    def __str__(self) -> str:
+        return self.text("en")
 
 
 class ConfigError(Exception):
@@ -40,6 +62,9 @@ class ConfigError(Exception):
     def __init__(self, problems: Iterable[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def text(self, lang: str = "en") -> str:
+        return "\n".join(p.text(lang) for p in self.problems)
 
 
 def format_location(loc: Location) -> str:
@@ -61,10 +86,7 @@ class _Document:
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            reason = getattr(exc, "problem", None) or str(exc)
-            raise ConfigError([Problem(file, line, "", f"malformed YAML: {reason}")]) from None
+            raise ConfigError([yaml_problem(exc, file)]) from None
         self.data = self._build(node, ()) if node is not None else {}
 
     def _build(self, node: yaml.Node, path: Location) -> Any:
@@ -112,6 +134,24 @@ class _Document:
         return self.lines.get(())
 
 
+def yaml_problem(exc: yaml.YAMLError, file: str) -> Problem:
+    """A YAML syntax error at the line that holds the mistake.
+
+    PyYAML's ``problem_mark`` is where it gave up, often the line after the mistake (a key without
+    its ``:`` is only noticed on the next line); its ``context_mark`` is where the construct it was
+    reading began. The earlier of the two is the line to fix.
+    """
+    problem = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    marks = [m for m in (context, problem) if m is not None]
+    line = min(m.line for m in marks) + 1 if marks else None
+    reason = getattr(exc, "problem", None) or str(exc)
+    context_text = getattr(exc, "context", None)
+    if context is not None and problem is not None and context.line != problem.line:
+        reason = f"{reason} ({context_text}; noticed at line {problem.line + 1})" if context_text else reason
+    return Problem(file, line, "", f"malformed YAML: {reason}", "cfg_yaml", (("reason", reason),))
+
+
 def read_yaml(path: Path) -> _Document:
     try:
         text = path.read_text(encoding="utf-8")
@@ -125,23 +165,114 @@ def parse_yaml_text(text: str, file: str) -> _Document:
 
 
 def validate(doc: _Document, model: type[ModelT], context: dict[str, Any] | None = None) -> ModelT:
-    """Validate a document against a pydantic model, converting errors to located problems."""
+    """Validate a document against a pydantic model, converting errors to located, plain problems."""
     try:
         return model.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            loc = tuple(err.get("loc", ()))
-            # Errors raised by model validators carry their own location in ctx.
-            ctx = err.get("ctx") or {}
-            inner = ctx.get("error")
-            if isinstance(inner, LocatedValueError):
-                loc = loc + inner.loc
-                message = inner.message
-            else:
-                message = err["msg"].removeprefix("Value error, ")
-            problems.append(Problem(doc.file, doc.line_of(loc), format_location(loc), message))
-        raise ConfigError(problems) from None
+        raise ConfigError(validation_problems(doc, exc)) from None
+
+
+def data_location(data: Any, loc: Location) -> Location:
+    """The part of a pydantic error location that exists in the data. The rest names pydantic's own
+    validators (``lax-or-strict[...]``, union members, ``function-after[...]``): nothing a user wrote."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        exists = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+        if exists:
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not any(c in part for c in "[](),="):
+            out.append(part)  # a missing or unknown key: still the user's name
+            break
+        else:
+            break
+        out.append(part)
+    return tuple(out)
+
+
+def named_location(data: Any, loc: Location) -> tuple[str, str]:
+    """(what, field): the deepest list item on ``loc`` that has an ``id`` or ``name`` is called by it
+    (``acc-sw-09``, not ``devices[10]``; a site by its id); ``field`` is the key path inside it."""
+    node, label_at, label = data, -1, ""
+    for i, part in enumerate(loc):
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(part, int) and isinstance(node, dict):
+            for key in ("id", "name", "extension", "key"):  # a site by its id, a device by its name
+                if isinstance(node.get(key), str | int) and str(node.get(key)):
+                    label_at, label = i, str(node[key])
+                    break
+    if label_at < 0:
+        return format_location(loc), ""
+    return label, format_location(loc[label_at + 1:])
+
+
+# pydantic's error types as plain messages. The codes are the shared catalogue's (nms.i18n), which
+# the admin page uses for the same errors; the English text here also names the value.
+_UNION_PAIRS = {frozenset(("ip_v4_address", "ip_v6_address")): "v_ip",
+                frozenset(("ip_v4_network", "ip_v6_network")): "v_network",
+                frozenset(("ip_v4_interface", "ip_v6_interface")): "v_network"}
+_PLAIN_TYPES = {"int_parsing": "v_int", "int_type": "v_int", "int_from_float": "v_int",
+                "float_parsing": "v_number", "float_type": "v_number", "bool_parsing": "v_bool",
+                "bool_type": "v_bool", "missing": "v_required", "extra_forbidden": "v_extra",
+                "ip_v4_address": "v_ip", "ip_v6_address": "v_ip", "enum": "v_choice", "literal_error": "v_choice",
+                "string_pattern_mismatch": "v_pattern", "greater_than_equal": "v_ge", "greater_than": "v_gt",
+                "less_than_equal": "v_le", "less_than": "v_lt"}
+_ENGLISH = {"v_ip": "{value!r} is not an IP address", "v_network": "{value!r} is not a network (e.g. 10.1.2.0/24)",
+            "v_int": "{value!r} is not a whole number", "v_number": "{value!r} is not a number",
+            "v_bool": "{value!r} is not true or false", "v_required": "missing: this key is required",
+            "v_extra": "unknown key", "v_choice": "{value!r} is not one of {expected}",
+            "v_pattern": "{value!r} has characters or a form not allowed here",
+            "v_ge": "{value!r} is too small (at least {ge})", "v_gt": "{value!r} is too small (more than {gt})",
+            "v_le": "{value!r} is too large (at most {le})", "v_lt": "{value!r} is too large (less than {lt})"}
+_NO_VALUE = ("v_required", "v_extra")
+
+
+def _plain(code: str, err: dict[str, Any]) -> tuple[str, dict[str, object]]:
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    value = value if isinstance(value, str | int | float | bool) or value is None else str(value)
+    params: dict[str, object] = {k: v for k, v in ctx.items() if k in ("ge", "gt", "le", "lt", "expected")}
+    message = _ENGLISH[code].format(value=value, expected=ctx.get("expected", ""), **{
+        k: ctx.get(k, "") for k in ("ge", "gt", "le", "lt")})
+    if code not in _NO_VALUE:
+        params["value"] = value
+    return message, params
+
+
+def validation_problems(doc: _Document, exc: ValidationError) -> list[Problem]:
+    grouped: dict[Location, list[dict[str, Any]]] = {}
+    for err in exc.errors(include_url=False):
+        loc = tuple(err.get("loc", ()))
+        inner = (err.get("ctx") or {}).get("error")
+        if isinstance(inner, LocatedValueError):  # a model validator that knows the key at fault
+            loc = loc + inner.loc
+        grouped.setdefault(data_location(doc.data, loc), []).append(err)
+    problems = []
+    for loc, errs in grouped.items():
+        what, field = named_location(doc.data, loc)
+        types = frozenset(e["type"] for e in errs)
+        code = _UNION_PAIRS.get(types) or (_PLAIN_TYPES.get(next(iter(types))) if len(types) == 1 else None)
+        if code is not None:
+            message, params = _plain(code, errs[0])
+        else:
+            messages = []
+            for e in errs:
+                inner = (e.get("ctx") or {}).get("error")
+                text = inner.message if isinstance(inner, LocatedValueError) else e["msg"].removeprefix(
+                    "Value error, ")
+                if text not in messages:
+                    messages.append(text)
+            message, params, code = "; ".join(messages), {"message": "; ".join(messages)}, "v_other"
+        if field:
+            message = f"{field}: {message}"
+        params["field"] = field
+        problems.append(Problem(doc.file, doc.line_of(loc), what, message, code,
+                                tuple(sorted(params.items()))))
+    return problems
 
 
 class LocatedValueError(ValueError):

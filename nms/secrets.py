@@ -4,7 +4,8 @@ A secret named ``district-v2c`` is looked up, in order:
 
 1. the environment variable ``NMS_SECRET_DISTRICT_V2C``;
 2. the file ``district-v2c`` in the secrets directory (``--secrets-dir``, else ``$NMS_SECRETS_DIR``,
-   else systemd's ``$CREDENTIALS_DIRECTORY``, else ``/run/secrets/nms``), trailing newline stripped.
+   else systemd's ``$CREDENTIALS_DIRECTORY``, else ``/run/secrets/nms``), trailing newline stripped,
+   or ``nms_district-v2c`` there: what systemd names the files of ``LoadCredential=nms:/etc/credstore/nms``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_SECRETS_DIR = Path("/run/secrets/nms")
+#: systemd loads a credential directory as ``<ID>_<file>``; the units use the ID ``nms``.
+CREDENTIAL_PREFIX = "nms_"
 
 
 class SecretError(LookupError):
@@ -38,9 +41,22 @@ class SecretResolver:
         if value:
             return value
         path = self.secrets_dir / name
+        if not path.exists() and (self.secrets_dir / (CREDENTIAL_PREFIX + name)).exists():
+            path = self.secrets_dir / (CREDENTIAL_PREFIX + name)
         try:
             return path.read_text(encoding="utf-8").rstrip("\r\n")
         except FileNotFoundError:
             raise SecretError(f"secret {name!r} not found: set {env_name(name)} or create {path}") from None
         except OSError as exc:
             raise SecretError(f"secret {name!r}: cannot read {path}: {exc.strerror}") from None
+
+    def require(self, names: list[str]) -> None:
+        """Look every one of ``names`` up now; one SecretError naming all that are missing."""
+        missing = []
+        for name in names:
+            try:
+                self.get(name)
+            except SecretError as exc:
+                missing.append(str(exc))
+        if missing:
+            raise SecretError("\n".join(missing))

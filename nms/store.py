@@ -28,6 +28,9 @@ from pathlib import Path
 #: ``expected_version`` meaning "the file must not exist yet".
 ABSENT = "absent"
 SHORT = 12  # characters of a version id shown to people and used in history file names
+#: Format of a history directory, kept in its FORMAT file. 1 is the layout from before the file
+#: existed (log.jsonl plus one file per version), so such a directory is marked 1 unchanged.
+HISTORY_FORMAT = 1
 
 
 class StoreError(Exception):
@@ -120,8 +123,25 @@ class ConfigStore:
         except FileNotFoundError:
             return None
 
+    def check_format(self, mark: bool = False) -> None:
+        """Refuse a history written by a newer release; with ``mark`` (writers, under the lock), mark an
+        unversioned one as format 1: the migration from the layout before FORMAT existed."""
+        marker = self.history_dir / "FORMAT"
+        try:
+            found = int(marker.read_text(encoding="ascii").strip() or "0")
+        except FileNotFoundError:
+            found = 0
+        except ValueError:
+            raise StoreError(f"{marker} is damaged: it should hold a format number") from None
+        if found > HISTORY_FORMAT:
+            raise StoreError(f"the history in {self.history_dir} has format {found}, written by a newer release "
+                             f"of nms (this one knows up to {HISTORY_FORMAT})")
+        if mark and found < HISTORY_FORMAT and self.history_dir.is_dir():
+            atomic_write_bytes(marker, f"{HISTORY_FORMAT}\n".encode("ascii"))
+
     def history(self) -> list[HistoryEntry]:
         """Every logged write, oldest first."""
+        self.check_format()
         try:
             lines = self.log_path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
@@ -165,7 +185,8 @@ class ConfigStore:
     # -- writing ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
+        """Hold the writers' lock (e.g. to copy the file and its history as one consistent set)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -184,7 +205,7 @@ class ConfigStore:
         """
         data = text.encode("utf-8")
         new_version = version_of(data)
-        with self._locked():
+        with self.locked():
             self._remove_stale_temp_files()
             try:
                 old = self.path.read_bytes()
@@ -198,6 +219,7 @@ class ConfigStore:
             if new_version == old_version:
                 return new_version
             self.history_dir.mkdir(parents=True, exist_ok=True)
+            self.check_format(mark=True)
             logged = {e.version: e for e in self.history()}
             seq = max((e.seq for e in logged.values()), default=0)
             if old is not None and old_version is not None and old_version not in logged:

@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 PROM_DIR = REPO / "configs" / "prometheus"
 ALERTS = PROM_DIR / "alerts.yml"
 RECORDING = PROM_DIR / "recording.yml"
+AVAILABILITY = PROM_DIR / "availability.yml"
 RULE_TESTS = sorted((PROM_DIR / "tests").glob("*.yml"))
 CONFIGS = sorted(p for p in PROM_DIR.glob("prometheus*.yml"))
 
@@ -173,6 +174,17 @@ def test_shipped_configs_load_the_shipped_rules() -> None:
     for config in CONFIGS:
         doc = yaml.safe_load(config.read_text(encoding="utf-8"))
         files = [config.parent / f for f in doc.get("rule_files", [])]
-        assert all(f.resolve() in (ALERTS.resolve(), RECORDING.resolve()) for f in files), (config.name, files)
+        shipped = (ALERTS.resolve(), RECORDING.resolve(), AVAILABILITY.resolve())
+        assert all(f.resolve() in shipped for f in files), (config.name, files)
     production = yaml.safe_load((PROM_DIR / "prometheus.yml").read_text(encoding="utf-8"))
-    assert production["rule_files"] == ["alerts.yml", "recording.yml"]
+    assert production["rule_files"] == ["alerts.yml", "recording.yml", "availability.yml"]
+
+
+def test_availability_recording_rules_load_and_are_unit_tested() -> None:
+    out = run_promtool("check", "rules", str(AVAILABILITY))
+    records = [r["record"] for g in yaml.safe_load(AVAILABILITY.read_text(encoding="utf-8"))["groups"]
+               for r in g["rules"]]
+    assert f"SUCCESS: {len(records)} rules found" in out
+    tested = (PROM_DIR / "tests" / "availability_test.yml").read_text(encoding="utf-8")
+    untested = [name for name in records if f"expr: {name}" not in tested]
+    assert not untested, f"recording rules without a promtool test: {untested}"

@@ -46,13 +46,13 @@ def test_inventory_summary_text_prints_both_tables():
     assert "관공서 (government)" in out and "2013-2016" in out and "476" in out
 
 
-def test_invalid_config_exits_2_and_names_file_line_and_key(tmp_path):
+def test_invalid_config_exits_3_and_names_file_line_and_key(tmp_path):
     for name in ("nms.yaml", "snmp.yaml", "inventory.yaml"):
         shutil.copy(REPO / "configs" / name, tmp_path / name)
     text = (tmp_path / "inventory.yaml").read_text()
     (tmp_path / "inventory.yaml").write_text(text.replace("profile: switch", "profile: swtich", 1))
     result = nms("--config", str(tmp_path / "nms.yaml"), "config", "check")
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert f"{tmp_path / 'inventory.yaml'}:" in result.stderr
     assert "profile: unknown SNMP profile 'swtich'" in result.stderr
 

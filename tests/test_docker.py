@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import time
 import urllib.request
 from pathlib import Path, PurePosixPath
 
@@ -189,7 +190,7 @@ def test_the_service_reads_the_shipped_configuration(district: District, ivr: Iv
     assert str(ivr.ami.host).startswith("127."), "the AMI never leaves the host"
     # ivr-setup renders from the same files.
     assert mount_of("ivr-setup", "/etc/nms") == str(DOCKER / "config")
-    assert "/etc/nms/ivr.yaml" in " ".join(command("ivr-setup"))
+    assert "--config /etc/nms/nms.yaml" in " ".join(command("ivr-setup"))
 
 
 # -- compose: volumes --------------------------------------------------------------------------------
@@ -202,7 +203,7 @@ def test_volumes_for_recordings_database_and_asterisk_config(district: District,
     assert mount_of("nms", etc) == mount_of("asterisk", etc) == mount_of("ivr-setup", etc) == "volume:asterisk-etc"
     setup = " ".join(command("ivr-setup"))
     assert f"--out {etc}" in setup
-    sounds = re.search(r"prompts build .* --out (\S+)", setup).group(1)
+    sounds = re.search(r"prompts build.* --out (\S+)", setup).group(1)
     assert mount_of("ivr-setup", sounds) == mount_of("asterisk", sounds) == "volume:asterisk-sounds"
     assert mount_of("asterisk", "/var/lib/asterisk") == "volume:asterisk-lib"
 
@@ -247,8 +248,8 @@ def test_prometheus_loads_the_shipped_config_and_rules(district: District) -> No
     doc = yaml.safe_load(config.read_text(encoding="utf-8"))
     for rule_file in doc["rule_files"]:
         inside = PurePosixPath(config_path).parent / rule_file
-        assert host_path("prometheus", str(inside)) in (REPO / "configs" / "prometheus" / "alerts.yml",
-                                                        REPO / "configs" / "prometheus" / "recording.yml")
+        shipped = host_path("prometheus", str(inside))
+        assert shipped.parent == REPO / "configs" / "prometheus" and shipped.is_file(), shipped
     jobs = {j["job_name"]: j for j in doc["scrape_configs"]}
     targets = [t for sc in jobs["nms"]["static_configs"] for t in sc["targets"]]
     assert targets == [scrape_target(district.settings.http.listen)]
@@ -318,8 +319,12 @@ def test_container_commands_parse_with_the_real_cli() -> None:
     steps = [shlex.split(step) for step in " ".join(command("ivr-setup")).split("&&")]
     assert [s[0] for s in steps] == ["nms", "nms"]
     render, prompts = (parser.parse_args(s[1:]) for s in steps)
-    assert render.func.__name__ == "cmd_render" and str(render.config) == "/etc/nms/ivr.yaml"
-    assert prompts.func.__name__ == "cmd_prompts_build" and str(prompts.config) == "/etc/nms/ivr.yaml"
+    assert render.func.__name__ == "cmd_render" and str(render.config) == "/etc/nms/nms.yaml"
+    assert prompts.func.__name__ == "cmd_prompts_build" and str(prompts.config) == "/etc/nms/nms.yaml"
+    # Both read the ivr.yaml that the container's nms.yaml names.
+    for args in (render, prompts):
+        assert args.ivr_config is None or "ivr_config" not in vars(args)
+        assert args.ivr_config_of(host_path("ivr-setup", args.config)) == host_path("ivr-setup", "/etc/nms/ivr.yaml")
 
 
 def test_ivr_setup_renders_the_shipped_ivr_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -338,3 +343,184 @@ def test_ivr_setup_renders_the_shipped_ivr_config(tmp_path: Path, monkeypatch: p
     manager = (out / "manager.conf").read_text()
     assert f"bindaddr = {ivr.ami.host}" in manager and f"port = {ivr.ami.port}" in manager
     assert f"bind = {ivr.sip.bind}:{ivr.sip.port}" in (out / "pjsip.conf").read_text()
+
+
+# -- operations: the admin page's audio reaches Asterisk, prompts survive, TLS in front -------------
+NGINX_SITE = REPO / "configs" / "nginx" / "nms-admin.conf"
+
+
+def test_admin_page_writes_prompts_where_asterisk_plays_them(district: District, ivr: IvrConfig) -> None:
+    """The page's announcement edits land in the volume Asterisk reads, not in the service's own layer."""
+    from nms.admin.workspace import admin_settings
+
+    admin = admin_settings(district)
+    prompts = admin.sounds_dir / ivr.language / "nms"
+    assert mount_of("nms", prompts) == mount_of("asterisk", prompts) == "volume:asterisk-sounds"
+    assert mount_of("ivr-setup", prompts) == "volume:asterisk-sounds"
+    # Its state (users, sessions, audit, audio archive) is kept in the service's data volume.
+    assert mount_of("nms", admin.state_dir) == "volume:nms-data"
+
+
+def test_ivr_setup_never_overwrites_an_uploaded_recording(tmp_path: Path, ivr: IvrConfig) -> None:
+    """ivr-setup runs on every `up`: with --keep-existing it makes only the prompts that are missing."""
+    from nms.cli import build_parser
+
+    step = shlex.split(" ".join(command("ivr-setup")).split("&&")[1])
+    args = build_parser().parse_args(step[1:])
+    assert args.keep_existing
+    from ivr.prompts import build_prompts
+
+    keys = sorted(ivr.announcements)
+    recorded = b"RIFF-uploaded-by-the-district"
+    for key in keys[1:]:
+        (tmp_path / f"{key}.wav").write_bytes(recorded)
+    done = build_prompts(ivr, tmp_path, keep_existing=True, progress=False)
+    assert list(done) == [keys[0]]  # only the missing one was synthesised
+    assert (tmp_path / f"{keys[0]}.wav").read_bytes()[:4] == b"RIFF"
+    assert all((tmp_path / f"{key}.wav").read_bytes() == recorded for key in keys[1:])
+
+
+def test_asterisk_base_image_and_packages_are_pinned_to_one_date() -> None:
+    text = (DOCKER / "asterisk" / "Dockerfile").read_text(encoding="utf-8")
+    date = re.search(r"^ARG SNAPSHOT=(\d{8})$", text, re.M).group(1)
+    [base] = [args for word, args in instructions(DOCKER / "asterisk" / "Dockerfile") if word == "FROM"]
+    assert base == "debian:sid-${SNAPSHOT}-slim", "the base image is Debian's dated sid build"
+    runs = " ".join(args for word, args in instructions(DOCKER / "asterisk" / "Dockerfile") if word == "RUN")
+    apt = re.findall(r"apt-get (?:update|install)[^&]*", runs)
+    assert len(apt) == 2 and all('--snapshot "${SNAPSHOT}T000000Z"' in a for a in apt), "packages from the same day"
+    assert "debian:sid-slim" not in base
+    assert 20240101 <= int(date) <= int(time.strftime("%Y%m%d"))
+
+
+def test_compose_file_parses_like_docker_compose_config() -> None:
+    assert compose_problems(COMPOSE) == []
+    # The check can fail: each broken variant is caught.
+    import copy
+
+    broken = copy.deepcopy(COMPOSE)
+    broken["services"]["nms"]["volumes"].append("no-such-volume:/x")
+    broken["services"]["asterisk"]["depends_on"]["ghost"] = {"condition": "service_started"}
+    broken["services"]["nms"]["secrets"].append("undeclared")
+    broken["services"]["grafana"]["ports"] = ["3000:3000"]
+    broken["services"]["prometheus"]["bogus_key"] = 1
+    problems = compose_problems(broken)
+    for needle in ("no-such-volume", "ghost", "undeclared", "ports", "bogus_key"):
+        assert any(needle in p for p in problems), (needle, problems)
+
+
+COMPOSE_SERVICE_KEYS = {"image", "build", "command", "entrypoint", "environment", "volumes", "secrets", "ports",
+                        "network_mode", "restart", "depends_on", "healthcheck", "user", "cap_add", "cap_drop",
+                        "read_only", "tmpfs", "labels", "logging", "profiles", "working_dir", "env_file"}
+
+
+def compose_problems(doc: dict) -> list[str]:
+    """What `docker compose config` would refuse (or silently ignore) in this file's subset of the spec."""
+    problems = []
+    known_top = {"name", "services", "volumes", "secrets", "networks", "configs"}
+    problems += [f"unknown top-level key {k}" for k in doc if k not in known_top and not k.startswith("x-")]
+    volumes, secrets, services = set(doc.get("volumes") or {}), set(doc.get("secrets") or {}), doc["services"]
+    for name, svc in services.items():
+        problems += [f"{name}: unknown key {k}" for k in svc if k not in COMPOSE_SERVICE_KEYS]
+        if "image" not in svc and "build" not in svc:
+            problems.append(f"{name}: neither image nor build")
+        for spec in svc.get("volumes", []):
+            source = spec.split(":")[0]
+            if not source.startswith((".", "/")) and source not in volumes:
+                problems.append(f"{name}: volume {source} is not declared")
+        problems += [f"{name}: secret {s} is not declared" for s in svc.get("secrets", []) if s not in secrets]
+        deps = svc.get("depends_on") or {}
+        problems += [f"{name}: depends on unknown service {d}" for d in deps if d not in services]
+        if svc.get("network_mode") in ("host", "none") and svc.get("ports"):
+            problems.append(f"{name}: ports are ignored with network_mode {svc['network_mode']}")
+    return problems
+
+
+def test_admin_page_behind_tls_as_the_readme_says(district: District) -> None:
+    admin = district.settings.admin
+    assert admin.enabled and admin.secure_cookies
+    assert admin.listen.startswith("127.0.0.1:"), "plain HTTP stays on the host's loopback"
+    site = NGINX_SITE.read_text(encoding="utf-8")
+    assert f"proxy_pass http://{admin.listen};" in site
+    readme = (DOCKER / "README.md").read_text(encoding="utf-8")
+    for needle in ("## The admin page", admin.listen, "configs/nginx/nms-admin.conf", "secure_cookies",
+                   "docker compose run --rm nms --config /etc/nms/nms.yaml admin create-user"):
+        assert needle in readme, needle
+    create = re.search(r"docker compose run --rm (nms .*admin create-user[^`]*)`", readme).group(1)
+    from nms.cli import build_parser
+
+    args = build_parser().parse_args(shlex.split(create)[1:])
+    assert args.func.__name__ == "cmd_create_user"
+
+
+def test_tls_proxy_serves_the_admin_page_with_secure_cookies(tmp_path: Path) -> None:
+    """The shipped nginx site, run by Debian's nginx with a throw-away certificate, in front of the real page."""
+    import datetime
+    import subprocess
+
+    import requests
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from tests.admin_fixtures import PASSWORDS, csrf_of, make_light_admin
+    from tests.lab_fixtures import free_tcp_port, require_tool
+
+    nginx = require_tool("nginx", "nginx-light")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "admin.example.go.kr")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "admin.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "admin.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
+    la = make_light_admin(tmp_path / "admin", secure_cookies=True)
+    la.service.start_threads()
+    https, http = free_tcp_port(), free_tcp_port()
+    site = (NGINX_SITE.read_text(encoding="utf-8")
+            .replace("/etc/ssl/nms/", f"{tmp_path}/").replace("127.0.0.1:8080", f"127.0.0.1:{la.service.port}")
+            .replace("listen 443", f"listen 127.0.0.1:{https}").replace("listen [::]:443", "#")
+            .replace("listen 80", f"listen 127.0.0.1:{http}").replace("listen [::]:80", "#"))
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    temp = tmp_path / "temp"
+    temp.mkdir(mode=0o777)
+    temp.chmod(0o777)
+    (tmp_path / "nginx.conf").write_text(
+        f"user root; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; worker_processes 1;\n"
+        f"events {{}}\nhttp {{ access_log off; client_body_temp_path {temp}/body; proxy_temp_path {temp}/proxy;\n"
+        f"fastcgi_temp_path {temp}/f; uwsgi_temp_path {temp}/u; scgi_temp_path {temp}/s;\n"
+        f"include {tmp_path}/site.conf; }}\n", encoding="utf-8")
+    check = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True,
+                           timeout=30)
+    assert check.returncode == 0, check.stderr
+    proc = subprocess.Popen([nginx, "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        session = requests.Session()  # the certificate names admin.example.go.kr, not 127.0.0.1: not verified
+        base = f"https://127.0.0.1:{https}"
+        end = time.monotonic() + 20
+        while True:
+            try:
+                page = session.get(f"{base}/login", timeout=5, verify=False)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < end, "nginx did not come up"
+                time.sleep(0.2)
+        assert page.status_code == 200
+        resp = session.post(f"{base}/login", data={"username": "admin", "password": PASSWORDS["admin"],
+                                                   "csrf_token": csrf_of(page.text)},
+                            allow_redirects=False, verify=False, timeout=10)
+        assert resp.status_code == 302, resp.text[:500]
+        cookies = resp.headers.get("Set-Cookie", "")
+        assert "Secure" in cookies and "HttpOnly" in cookies, cookies
+        assert resp.headers.get("Strict-Transport-Security", "").startswith("max-age=")
+        plain = requests.get(f"http://127.0.0.1:{http}/login", allow_redirects=False, timeout=5)
+        assert plain.status_code == 301 and plain.headers["Location"].startswith("https://")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        la.service.stop_threads()
+        la.service.close()

@@ -258,14 +258,14 @@ def test_duplicate_yaml_key(tmp_path: Path) -> None:
 def test_duplicate_device_name(tmp_path: Path) -> None:
     text = GOOD.replace("  - name: ap-street-001-01\n", "  - name: ap-park-001-01\n")
     msg = _rejected(tmp_path, text)
-    assert msg == (f"{tmp_path / 'inventory.yaml'}:19: devices[1].name: "
-                   "duplicate device name 'ap-park-001-01' (also devices[0])")
+    assert msg == (f"{tmp_path / 'inventory.yaml'}:19: ap-park-001-01: name: "
+                   "duplicate device name 'ap-park-001-01' (also device number 1 in the list)")
 
 
 def test_duplicate_address(tmp_path: Path) -> None:
     text = GOOD.replace("address: 127.20.1.2", "address: 127.20.1.1")
     msg = _rejected(tmp_path, text)
-    assert msg == (f"{tmp_path / 'inventory.yaml'}:22: devices[1].address: "
+    assert msg == (f"{tmp_path / 'inventory.yaml'}:22: ap-street-001-01: address: "
                    "duplicate management address 127.20.1.1 port 1161 (also ap-park-001-01)")
 
 
@@ -278,7 +278,7 @@ def test_unknown_profile(tmp_path: Path) -> None:
     text = GOOD.replace("    profile: ap-cisco\n    credentials: district-v2c\n  - name: ap-street",
                         "    profile: ap-aruba\n    credentials: district-v2c\n  - name: ap-street")
     msg = _rejected(tmp_path, text)
-    assert msg.startswith(f"{tmp_path / 'inventory.yaml'}:17: devices[0].profile: "
+    assert msg.startswith(f"{tmp_path / 'inventory.yaml'}:17: ap-park-001-01: profile: "
                           "unknown SNMP profile 'ap-aruba'"), msg
     assert "ap-cisco" in msg  # lists the known profiles
 
@@ -286,34 +286,37 @@ def test_unknown_profile(tmp_path: Path) -> None:
 def test_unknown_credentials(tmp_path: Path) -> None:
     text = GOOD.replace("credentials: district-v2c\n  - name", "credentials: district-v1\n  - name")
     msg = _rejected(tmp_path, text)
-    assert msg.startswith(f"{tmp_path / 'inventory.yaml'}:18: devices[0].credentials: "
+    assert msg.startswith(f"{tmp_path / 'inventory.yaml'}:18: ap-park-001-01: credentials: "
                           "unknown credential set 'district-v1'")
 
 
 def test_unknown_site(tmp_path: Path) -> None:
     text = GOOD.replace("    site: street-001\n", "    site: street-999\n")
     msg = _rejected(tmp_path, text)
-    assert msg == f"{tmp_path / 'inventory.yaml'}:21: devices[1].site: unknown site 'street-999'"
+    assert msg == f"{tmp_path / 'inventory.yaml'}:21: ap-street-001-01: site: unknown site 'street-999'"
 
 
 def test_bad_category(tmp_path: Path) -> None:
     text = GOOD.replace("category: street", "category: school")
     msg = _rejected(tmp_path, text)
-    assert msg.startswith(f"{tmp_path / 'inventory.yaml'}:9: sites[1].category: Input should be "), msg
+    assert msg.startswith(f"{tmp_path / 'inventory.yaml'}:9: street-001: category: 'school' is not one of "), msg
     assert "'government'" in msg and "'street'" in msg
 
 
 def test_missing_required_key(tmp_path: Path) -> None:
     text = GOOD.replace("    address: 127.20.1.2\n", "")
     msg = _rejected(tmp_path, text)
-    assert msg == f"{tmp_path / 'inventory.yaml'}:19: devices[1].address: Field required"
+    assert msg == f"{tmp_path / 'inventory.yaml'}:19: ap-street-001-01: address: missing: this key is required"
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:
     text = GOOD.replace("    site: street-001\n", "    site: street-999\n").replace(
         "address: 127.20.1.2", "address: 127.20.1.1")
     lines = _rejected(tmp_path, text).splitlines()
-    assert [line.split(": ")[1] for line in lines] == ["devices[1].address", "devices[1].site"], lines
+    assert [line.split(": ", 2)[1:] for line in lines] == [
+        ["ap-street-001-01", "site: unknown site 'street-999'"],
+        ["ap-street-001-01", "address: duplicate management address 127.20.1.1 port 1161 (also ap-park-001-01)"]
+    ], lines
 
 
 def test_load_inventory_without_snmp_skips_profile_check(tmp_path: Path) -> None:
@@ -321,5 +324,5 @@ def test_load_inventory_without_snmp_skips_profile_check(tmp_path: Path) -> None
     inv.write_text(GOOD.replace("profile: ap-cisco", "profile: ap-aruba"), encoding="utf-8")
     assert len(load_inventory(inv).devices) == 2
     inv.write_text(GOOD.replace("    site: park-001\n", "    site: nowhere\n"), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"inventory\.yaml:14: devices\[0\]\.site: unknown site 'nowhere'"):
+    with pytest.raises(ConfigError, match=r"inventory\.yaml:14: ap-park-001-01: site: unknown site 'nowhere'"):
         load_inventory(inv)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import time
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr import cli, retention
+from ivr import retention
 from ivr.config import load_config
 from ivr.events import EventStore, HoldError, ProtectionEvent
 from ivr.prompts import PromptError, build_prompts, convert
@@ -66,22 +65,24 @@ def test_render_writes_files_and_keeps_secrets_private(config, tmp_path: Path) -
 
 
 def test_cli_render_and_refusal(config, tmp_path: Path, capsys) -> None:
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers(dest="command"))
+    from nms import exitcodes
+    from nms.cli import build_parser, main_guard
+
+    parser = build_parser()
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "ami").write_text("amisecret\n")
     (secrets / "sip-2301").write_text("pw\n")
     cfg_path = tmp_path / "ivr.yaml"
-    args = parser.parse_args(["ivr", "render", "--config", str(cfg_path), "--secrets-dir", str(secrets),
+    args = parser.parse_args(["ivr", "render", "--ivr-config", str(cfg_path), "--secrets-dir", str(secrets),
                               "--out", str(tmp_path / "out")])
     assert args.func(args) == 0
     assert "secret = amisecret" in (tmp_path / "out" / "manager.conf").read_text()
     bad = config_data()
     bad["announcements"]["nonsense"] = "x"
     bad_path = write_config(tmp_path / "bad", bad)
-    args = parser.parse_args(["ivr", "render", "--config", str(bad_path), "--out", str(tmp_path / "out2")])
-    assert args.func(args) == 2
+    args = parser.parse_args(["ivr", "render", "--ivr-config", str(bad_path), "--out", str(tmp_path / "out2")])
+    assert main_guard(lambda: args.func(args)) == exitcodes.CONFIG
     assert "unknown announcement key 'nonsense'" in capsys.readouterr().err
     assert not (tmp_path / "out2").exists()
 

@@ -43,7 +43,7 @@ def _unit(name: str, floor: int, *patterns: str, may_import: tuple[str, ...] = (
 UNITS: tuple[Unit, ...] = (
     # 1. Base: loading config files, the versioned store, secrets, HTTP, exposition, the service runner.
     _unit("base", 1, "=nms", "nms.configfile", "nms.store", "nms.secrets", "nms.http", "nms.exposition",
-          "nms.service", "nms.i18n", "=collectors"),
+          "nms.service", "nms.i18n", "nms.database", "nms.exitcodes", "=collectors"),
     # 2. Inventory: models, source plugins (YAML, NetBox), diff, summary, shard, topology.
     _unit("inventory", 2, "nms.inventory"),
     # 3. Subsystems: each imports only base and inventory, never another subsystem.
@@ -56,7 +56,7 @@ UNITS: tuple[Unit, ...] = (
     _unit("nms.reports", 4),
     _unit("nms.admin", 4, may_import=("nms.reports",)),
     # 5. Application: the CLI, the composed nms.yaml and the district, backup/restore.
-    _unit("application", 5, "nms.cli", "nms.app", "nms.backup*"),
+    _unit("application", 5, "nms.cli", "nms.app", "nms.backup*", "nms.completion"),
     # 6. Outside the shipped wheel: the simulated district, benchmarks, tests, dashboard builder.
     _unit("lab", 6),
     _unit("bench", 6),

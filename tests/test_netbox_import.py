@@ -11,6 +11,7 @@ from pathlib import Path
 import pynetbox
 import pytest
 
+from nms import exitcodes
 from nms.configfile import read_yaml, validate
 from nms.inventory.diff import FieldChange, ItemChange, diff_inventories
 from nms.inventory.models import Category, DeviceStatus, Inventory, Role
@@ -183,10 +184,10 @@ def test_bad_token_is_a_clear_error_and_nothing_is_written(fake: FakeNetBox, tar
 def test_missing_token_variable(fake: FakeNetBox, target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     out = io.StringIO()
-    assert run_import_netbox(fake.url, TOKEN_ENV, target, True, out) == 2
+    assert run_import_netbox(fake.url, TOKEN_ENV, target, True, out) == exitcodes.SECRET
     assert TOKEN_ENV in out.getvalue() and "not set or empty" in out.getvalue()
     monkeypatch.setenv(TOKEN_ENV, "  ")
-    assert run_import_netbox(fake.url, TOKEN_ENV, target, True, io.StringIO()) == 2
+    assert run_import_netbox(fake.url, TOKEN_ENV, target, True, io.StringIO()) == exitcodes.SECRET
 
 
 def test_unreachable_server_is_a_clear_error(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:

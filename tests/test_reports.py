@@ -51,7 +51,7 @@ def test_a_bad_month_is_refused_in_korean(text: str, capsys: pytest.CaptureFixtu
 
 def test_an_unreachable_prometheus_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_tcp_port()}"
-    assert main(["report", "monthly", "--month", "2026-10", "--out", str(tmp_path), "--prometheus", url]) == 1
+    assert main(["report", "monthly", "--month", "2026-10", "--out", str(tmp_path), "--prometheus", url]) == 5
     err = capsys.readouterr().err
     assert url in err and "질의할 수 없습니다" in err
     assert not any(tmp_path.iterdir())  # no half-written report

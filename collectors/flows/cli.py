@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from collectors.flows.receiver import parse_listen
 from collectors.flows.settings import FlowDistrict, FlowSettings
+from nms import exitcodes
 
 log = logging.getLogger("nms.flows")
 
@@ -39,11 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     district: FlowDistrict | None = None
     if not args.no_inventory:
-        try:
-            district = args.load_district(Path(args.config))
-        except ConfigError as exc:
-            print(exc)
-            return 2
+        district = args.load_district(Path(args.config))  # ConfigError: the application's exit code CONFIG
     settings = getattr(getattr(district, "settings", None), "flows", None) or FlowSettings()
     if args.listen:
         settings = settings.model_copy(update={"listen": args.listen})
@@ -56,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         service.start_threads()
     except OSError as exc:
-        print(f"flows: cannot listen on {settings.listen}: {exc.strerror}")
-        return 2
+        print(f"nms flows: cannot listen on {settings.listen}: {exc.strerror}", file=sys.stderr)
+        return exitcodes.UNAVAILABLE
     registry = CollectorRegistry(auto_describe=False)
     for collector in service.collectors():
         registry.register(collector)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import difflib
 import json
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from nms.database import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -30,6 +31,8 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
 """
+#: Schema versions of audit.sqlite3 (nms.database): 1 is the format from before versions were kept.
+MIGRATIONS = [SCHEMA]
 MAX_DIFF = 200_000
 
 
@@ -68,10 +71,7 @@ class AuditLog:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._db = open_database(path, MIGRATIONS, synchronous="FULL")
 
     def record(self, *, user: str, action: str, target: str, summary: str, result: str, diff: str = "",
                applied: bool | None = None, detail: str = "", address: str = "", version: str = "") -> int:

@@ -20,6 +20,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from nms.database import open_database
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 10
 
@@ -40,6 +42,8 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user);
 """
+#: Schema versions of users.sqlite3 (nms.database): 1 is the format from before versions were kept.
+MIGRATIONS = [SCHEMA]
 
 
 class Role(IntEnum):
@@ -102,13 +106,7 @@ class UserStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.hasher = hasher or PasswordHasher()  # Argon2id, RFC 9106 low-memory profile
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
-        if str(path) != ":memory:":
-            Path(path).chmod(0o600)
+        self._db = open_database(path, MIGRATIONS, synchronous="FULL", foreign_keys=True)
         # A hash to verify against when the user does not exist, so both cases take as long.
         self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
 

@@ -64,8 +64,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), code) for p, cod
     (r"^duplicate device name '(?P<name>.+)'", "v_device_twice"),
     (r"^duplicate management address (?P<address>\S+) port (?P<port>\d+) \(also (?P<name>.+)\)$",
      "v_address_twice"),
-    (r"^unknown site '(?P<id>.+)'$", "v_site_unknown"),
-    (r"^unknown SNMP profile '(?P<profile>.+)' \(known: (?P<known>.+)\)$", "v_profile_unknown"),
+    (r"^unknown site '(?P<id>[^']+)'(; did you mean '[^']+'\?)?$", "v_site_unknown"),
+    (r"^unknown SNMP profile '(?P<profile>[^']+)' \(known: (?P<known>[^)]+)\)(; did you mean '[^']+'\?)?$",
+     "v_profile_unknown"),
     (r"^unknown credential set '(?P<name>.+)'", "v_credentials_unknown"),
 ]]
 

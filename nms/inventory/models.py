@@ -6,8 +6,10 @@ and the secret values are resolved at run time by :mod:`nms.secrets`.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -103,35 +105,79 @@ class Inventory(_Strict):
         """Cross-reference checks that one field alone cannot make. Returns (location, message).
 
         The topology's checks (upstreams) come on top: :func:`nms.inventory.topology.check` runs both."""
-        found: list[tuple[tuple[str | int, ...], str]] = []
-        seen_sites: dict[str, int] = {}
-        for i, site in enumerate(self.sites):
-            if site.id in seen_sites:
-                found.append((("sites", i, "id"), f"duplicate site id {site.id!r} (also sites[{seen_sites[site.id]}])"))
+        data = {"sites": [s.model_dump() for s in self.sites], "devices": [d.model_dump() for d in self.devices]}
+        return [(r.loc, r.message) for r in reference_problems(data, profiles, credentials)]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A cross-reference problem: where, the English message, and its catalogue code and parameters."""
+
+    loc: tuple[str | int, ...]
+    message: str
+    code: str
+    params: tuple[tuple[str, object], ...] = ()
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name a typo most likely meant (``goverment-009`` -> ``government-009``)."""
+    match = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+    return match[0] if match else None
+
+
+def reference_problems(data: object, profiles: set[str] | None = None, credentials: set[str] | None = None
+                       ) -> list[Reference]:
+    """The inventory's cross-references, checked on its plain data: also when some fields do not
+    validate, so that a site typo is reported next to a bad address in the same run."""
+    if not isinstance(data, dict):
+        return []
+    sites = [s for s in data.get("sites") or [] if isinstance(s, dict)] if isinstance(data.get("sites"), list) else []
+    devices = data.get("devices") if isinstance(data.get("devices"), list) else []
+    found: list[Reference] = []
+    seen_sites: dict[str, int] = {}
+    for i, site in enumerate(sites):
+        sid = site.get("id")
+        if not isinstance(sid, str):
+            continue
+        if sid in seen_sites:
+            found.append(Reference(("sites", i, "id"), f"duplicate site id {sid!r} (also site number "
+                                   f"{seen_sites[sid] + 1} in the list)", "v_site_twice", (("id", sid),)))
+        else:
+            seen_sites[sid] = i
+    names: dict[str, int] = {}
+    endpoints: dict[tuple[str, int], str] = {}
+    for i, dev in enumerate(devices):
+        if not isinstance(dev, dict):
+            continue
+        name, site = dev.get("name"), dev.get("site")
+        if isinstance(name, str):
+            if name in names:
+                found.append(Reference(("devices", i, "name"), f"duplicate device name {name!r} (also device "
+                                       f"number {names[name] + 1} in the list)", "v_device_twice", (("name", name),)))
             else:
-                seen_sites[site.id] = i
-        names: dict[str, int] = {}
-        endpoints: dict[tuple[str, int], int] = {}
-        for i, dev in enumerate(self.devices):
-            if dev.name in names:
-                found.append((("devices", i, "name"),
-                              f"duplicate device name {dev.name!r} (also devices[{names[dev.name]}])"))
+                names[name] = i
+        address, port = str(dev.get("address", "")), dev.get("port", 161)
+        if address:
+            other = endpoints.get((address, port))
+            if other is not None:
+                found.append(Reference(("devices", i, "address"), f"duplicate management address {address} port "
+                                       f"{port} (also {other})", "v_address_twice",
+                                       (("address", address), ("name", other), ("port", port))))
             else:
-                names[dev.name] = i
-            endpoint = (str(dev.address), dev.port)
-            if endpoint in endpoints:
-                other = self.devices[endpoints[endpoint]].name
-                found.append((("devices", i, "address"),
-                              f"duplicate management address {dev.address} port {dev.port} (also {other})"))
-            else:
-                endpoints[endpoint] = i
-            if dev.site not in seen_sites:
-                found.append((("devices", i, "site"), f"unknown site {dev.site!r}"))
-            if profiles is not None and dev.profile not in profiles:
-                found.append((("devices", i, "profile"),
-                              f"unknown SNMP profile {dev.profile!r} (known: {', '.join(sorted(profiles))})"))
-            if credentials is not None and dev.credentials not in credentials:
-                found.append((("devices", i, "credentials"),
-                              f"unknown credential set {dev.credentials!r} "
-                              f"(known: {', '.join(sorted(credentials))})"))
-        return found
+                endpoints[(address, port)] = str(name)
+        if isinstance(site, str) and site not in seen_sites:
+            hint = closest(site, seen_sites)
+            found.append(Reference(("devices", i, "site"), f"unknown site {site!r}" + (
+                f"; did you mean {hint!r}?" if hint else ""), "v_site_unknown",
+                (("field", "site"), ("id", site), ("suggestion", hint or ""))))
+        for key, known, code, what in (("profile", profiles, "v_profile_unknown", "SNMP profile"),
+                                       ("credentials", credentials, "v_credentials_unknown", "credential set")):
+            value = dev.get(key)
+            if known is None or not isinstance(value, str) or value in known:
+                continue
+            hint = closest(value, known)
+            found.append(Reference(("devices", i, key), f"unknown {what} {value!r} (known: "
+                                   f"{', '.join(sorted(known))})" + (f"; did you mean {hint!r}?" if hint else ""),
+                                   code, (("field", key), ("profile", value), ("name", value),
+                                          ("known", ", ".join(sorted(known))), ("suggestion", hint or ""))))
+    return found

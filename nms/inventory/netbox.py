@@ -38,6 +38,7 @@ from pynetbox.core.query import ContentError, RequestError
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 
+from nms import exitcodes
 from nms.configfile import ConfigError, parse_yaml_text, validate
 from nms.inventory import topology
 from nms.inventory.diff import EMPTY_INVENTORY, InventoryDiff, diff_inventories
@@ -501,7 +502,7 @@ def run_import_netbox(url: str, token_env: str, target: Path, apply: bool, out: 
     if not token:
         print(f"error: environment variable {token_env} is not set or empty: put the NetBox API token in it",
               file=out)
-        return 2
+        return exitcodes.SECRET
     target = Path(target)
     try:
         snmp = _snmp_beside(target, load_references)

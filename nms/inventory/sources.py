@@ -14,9 +14,9 @@ from typing import Protocol, runtime_checkable
 
 import yaml
 
-from nms.configfile import ConfigError, Problem, format_location, read_yaml, validate
+from nms.configfile import ConfigError, Problem, named_location, read_yaml, validate
 from nms.inventory import topology
-from nms.inventory.models import Inventory
+from nms.inventory.models import Inventory, reference_problems
 
 
 class SourceError(Exception):
@@ -44,15 +44,29 @@ class DeviceReferences(Protocol):
 
 
 def load_inventory(path: Path, snmp: DeviceReferences | None = None) -> Inventory:
-    """inventory.yaml, validated and cross-checked (against ``snmp``'s profile and credential names when given)."""
+    """inventory.yaml, validated and cross-checked (against ``snmp``'s profile and credential names when given).
+
+    Every problem is reported in one run: the cross-references are checked on the file's data even
+    when some field does not validate. A device or site is named by its name, not its position.
+    """
     doc = read_yaml(path)
-    inventory = validate(doc, Inventory)
-    problems = topology.check(
-        inventory, profiles=set(snmp.profiles) if snmp else None,
-        credentials=set(snmp.credentials) if snmp else None,
-    )
+    references = reference_problems(doc.data, set(snmp.profiles) if snmp else None,
+                                    set(snmp.credentials) if snmp else None)
+    problems = []
+    for ref in references:
+        what, field = named_location(doc.data, ref.loc)
+        message = f"{field}: {ref.message}" if field else ref.message
+        problems.append(Problem(doc.file, doc.line_of(ref.loc), what, message, ref.code, ref.params))
+    try:
+        inventory = validate(doc, Inventory)
+    except ConfigError as exc:
+        raise ConfigError(sorted(exc.problems + problems, key=lambda p: p.line or 0)) from None
+    if not problems:  # names and sites are sound: the topology's checks (upstreams)
+        for loc, msg in topology.problems(inventory):
+            what, field = named_location(doc.data, loc)
+            problems.append(Problem(doc.file, doc.line_of(loc), what, f"{field}: {msg}" if field else msg))
     if problems:
-        raise ConfigError(Problem(doc.file, doc.line_of(loc), format_location(loc), msg) for loc, msg in problems)
+        raise ConfigError(sorted(problems, key=lambda p: p.line or 0))
     return inventory
 
 
