@@ -8,6 +8,7 @@ reconnect never counts an event twice.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass

@@ -434,8 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--target", help="inventory file to write (default: the configured inventory.yaml)")
     s.set_defaults(func=cmd_import_netbox)
 
-    p = add("report", lambda a: exitcodes.USAGE, "monthly and yearly reports (Korean PDF and Excel) from Prometheus's recording "
-            "rules and the IVR event store")
+    p = add("report", lambda a: exitcodes.USAGE, "monthly and yearly reports (Korean PDF and Excel) from "
+            "Prometheus's recording rules and the IVR event store")
     rsub = p.add_subparsers(dest="report_kind", required=True, metavar="KIND")
     for kind, flag, example in (("monthly", "--month", "2026-11"), ("yearly", "--year", "2026")):
         r = rsub.add_parser(kind, help=f"the report of one {'month' if kind == 'monthly' else 'year'} "
