@@ -5,12 +5,13 @@ from __future__ import annotations
 import gzip
 import logging
 import threading
+import zlib
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client.registry import Collector
 
-from nms.exposition import CONTENT_TYPE, collect_all
+from nms.exposition import CONTENT_TYPE, stream_all
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,48 @@ class ServiceHttpServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _send_metrics(self) -> None:
+                """Stream the exposition (chunked, gzip when asked): it is never held whole in memory."""
+                chunks = stream_all(owner.collectors())
+                try:
+                    first = next(chunks, b"")
+                except Exception as exc:  # a broken collector must not take the endpoint down
+                    log.exception("metrics collection failed")
+                    self._send(500, f"metrics collection failed: {exc}\n".encode())
+                    return
+                gz = zlib.compressobj(1, zlib.DEFLATED, 31) if "gzip" in self.headers.get("Accept-Encoding", "") \
+                    else None
+                self.send_response(200)
+                self.send_header("Content-Type", CONTENT_TYPE)
+                if gz is not None:
+                    self.send_header("Content-Encoding", "gzip")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+
+                def write(data: bytes) -> None:
+                    if gz is not None:
+                        data = gz.compress(data)
+                    if data:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+                try:
+                    write(first)
+                    for chunk in chunks:
+                        write(chunk)
+                except Exception:  # headers are out: all we can do is end the connection unfinished
+                    log.exception("metrics collection failed while streaming")
+                    self.close_connection = True
+                    return
+                if gz is not None:
+                    tail = gz.flush()
+                    if tail:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(tail), tail))
+                self.wfile.write(b"0\r\n\r\n")
+
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 if path == "/metrics":
-                    try:
-                        self._send(200, collect_all(owner.collectors()), CONTENT_TYPE)
-                    except Exception as exc:  # a broken collector must not take the endpoint down
-                        log.exception("metrics collection failed")
-                        self._send(500, f"metrics collection failed: {exc}\n".encode())
+                    self._send_metrics()
                 elif path == "/-/healthy":
                     self._send(200, b"Healthy.\n")
                 elif path == "/-/ready":

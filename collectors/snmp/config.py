@@ -55,6 +55,19 @@ class IpsOids(_Strict):
     events_blocked: Oid = oids.IPS_DEFAULT_OIDS["events_blocked"]
 
 
+class ResourceMib(StrEnum):
+    """Where a device's CPU and memory come from (see oids.py and configs/snmp.yaml)."""
+
+    HOST_RESOURCES = "host-resources"  # hrProcessorLoad, hrStorage (servers, switches)
+    UCD = "ucd"  # UCD-SNMP-MIB ssCpuIdle, memTotalReal/memAvailReal (net-snmp based appliances)
+    CISCO_PROCESS = "cisco-process"  # CISCO-PROCESS-MIB cpmCPUTotal5minRev, cpmCPUMemoryUsed/Free
+    NONE = "none"
+
+
+_DEFAULT_RESOURCES = {"switch": ResourceMib.HOST_RESOURCES, "host": ResourceMib.HOST_RESOURCES,
+                      "ips": ResourceMib.UCD, "ap:cisco": ResourceMib.CISCO_PROCESS, "ap:ubiquiti": ResourceMib.UCD}
+
+
 class Profile(_Strict):
     kind: ProfileKind
     description: str | None = None
@@ -62,6 +75,7 @@ class Profile(_Strict):
     ap_clients_oid: Oid | None = Field(default=None, description="overrides the vendor's client-count column")
     ips: IpsOids | None = None
     max_repetitions: int = Field(default=25, ge=1, le=100)
+    resources: ResourceMib | None = Field(default=None, description="CPU/memory MIB; default by kind and vendor")
 
     @model_validator(mode="after")
     def _kind_options(self) -> Profile:
@@ -83,6 +97,13 @@ class Profile(_Strict):
         if self.kind is not ProfileKind.AP:
             return None
         return self.ap_clients_oid or oids.AP_CLIENT_OIDS[self.ap_vendor or ""]
+
+    @property
+    def resource_mib(self) -> ResourceMib:
+        if self.resources is not None:
+            return self.resources
+        key = f"ap:{self.ap_vendor}" if self.kind is ProfileKind.AP else self.kind.value
+        return _DEFAULT_RESOURCES.get(key, ResourceMib.NONE)
 
     @property
     def ips_oids(self) -> IpsOids:

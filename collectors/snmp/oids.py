@@ -10,6 +10,7 @@ SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
+SYS_LOCATION = "1.3.6.1.2.1.1.6.0"
 
 # IF-MIB ifTable columns (ifEntry = 1.3.6.1.2.1.2.2.1)
 IF_ENTRY = "1.3.6.1.2.1.2.2.1"
@@ -18,8 +19,11 @@ IF_TABLE_COLUMNS = {
     "ifType": 3,
     "ifAdminStatus": 7,
     "ifOperStatus": 8,
+    "ifLastChange": 9,
+    "ifInOctets": 10,
     "ifInDiscards": 13,
     "ifInErrors": 14,
+    "ifOutOctets": 16,
     "ifOutDiscards": 19,
     "ifOutErrors": 20,
 }
@@ -43,8 +47,25 @@ HR_STORAGE_COLUMNS = {"hrStorageDescr": 3, "hrStorageAllocationUnits": 4, "hrSto
 
 # ENTITY-SENSOR-MIB entPhySensorTable (temperature sensors have entPhySensorType 8 = celsius)
 ENT_SENSOR_ENTRY = "1.3.6.1.2.1.99.1.1.1"
-ENT_SENSOR_COLUMNS = {"entPhySensorType": 1, "entPhySensorScale": 2, "entPhySensorValue": 4}
+ENT_SENSOR_COLUMNS = {"entPhySensorType": 1, "entPhySensorScale": 2, "entPhySensorPrecision": 3,
+                      "entPhySensorValue": 4, "entPhySensorOperStatus": 5}
 ENT_SENSOR_TYPE_CELSIUS = 8
+# ENTITY-MIB entPhysicalName, the sensors' names (same index as entPhySensorTable)
+ENT_PHYSICAL_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"
+# SensorDataType names (ENTITY-SENSOR-MIB), for the sensor_type label
+ENT_SENSOR_TYPES = {1: "other", 2: "unknown", 3: "voltsAC", 4: "voltsDC", 5: "amperes", 6: "watts",
+                    7: "hertz", 8: "celsius", 9: "percentRH", 10: "rpm", 11: "cmm", 12: "truthvalue",
+                    13: "specialEnum", 14: "dBm"}
+
+# CPU and memory outside HOST-RESOURCES-MIB, by the MIB an agent offers (profile 'resources').
+# UCD-SNMP-MIB (net-snmp based appliances: UniFi APs, most Linux-based IPS): scalars, kB.
+UCD_CPU_IDLE = "1.3.6.1.4.1.2021.11.11.0"  # ssCpuIdle, percent
+UCD_MEM_TOTAL_REAL = "1.3.6.1.4.1.2021.4.5.0"  # memTotalReal, kB
+UCD_MEM_AVAIL_REAL = "1.3.6.1.4.1.2021.4.6.0"  # memAvailReal, kB
+# CISCO-PROCESS-MIB cpmCPUTotalTable (Cisco APs and IOS devices): columns per CPU, kB.
+CPM_CPU_TOTAL_5MIN_REV = "1.3.6.1.4.1.9.9.109.1.1.1.1.8"  # percent
+CPM_CPU_MEMORY_USED = "1.3.6.1.4.1.9.9.109.1.1.1.1.12"  # kB
+CPM_CPU_MEMORY_FREE = "1.3.6.1.4.1.9.9.109.1.1.1.1.13"  # kB
 
 # Associated Wi-Fi clients, by AP vendor. Each is a column summed over its rows.
 AP_CLIENT_OIDS = {

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from collectors.snmp import ber
@@ -13,11 +13,9 @@ from collectors.snmp.plan import Oid, PollPlan, plan_for
 from collectors.snmp.session import Session, SnmpError, V2cSession
 from collectors.snmp.settings import ClassPolling
 from collectors.snmp.transport import RequestTimeout, UdpTransport
-from collectors.snmp.walk import walk_columns
+from collectors.snmp.walk import WalkLimits, walk_columns
 from nms.inventory.models import Device
 from nms.secrets import SecretError, SecretResolver
-
-log = logging.getLogger(__name__)
 
 _EXCEPTIONS = (ber.NO_SUCH_OBJECT, ber.NO_SUCH_INSTANCE, ber.END_OF_MIB_VIEW)
 
@@ -35,6 +33,7 @@ class DeviceSample:
     scalars: dict[str, object] = field(default_factory=dict)
     columns: dict[str, dict[Oid, tuple[int, object]]] = field(default_factory=dict)
     varbinds: int = 0
+    anomalies: Counter[str] = field(default_factory=Counter)  # this poll's GETBULK anomalies
 
 
 class DevicePoller:
@@ -48,6 +47,7 @@ class DevicePoller:
         self._v3_engine = None
         self._sessions: dict[tuple, Session] = {}
         self._plans: dict[str, PollPlan] = {}
+        self._limits: dict[str, WalkLimits] = {}  # per device: what its agent accepts, learnt
 
     async def open(self) -> None:
         await self.transport.open()
@@ -63,6 +63,7 @@ class DevicePoller:
         self.snmp = snmp
         self._sessions.clear()
         self._plans.clear()
+        self._limits.clear()
 
     def plan(self, profile_name: str) -> PollPlan:
         plan = self._plans.get(profile_name)
@@ -98,6 +99,14 @@ class DevicePoller:
     def keep_only(self, device_names: set[str]) -> None:
         """Drop the sessions of devices that left the inventory."""
         self._sessions = {k: v for k, v in self._sessions.items() if k[0] in device_names}
+        self._limits = {k: v for k, v in self._limits.items() if k in device_names}
+
+    def limits(self, device: Device) -> WalkLimits:
+        limits = self._limits.get(device.name)
+        if limits is None:
+            profile = self.snmp.profiles[device.profile]
+            limits = self._limits[device.name] = WalkLimits(self.varbinds_per_request, profile.max_repetitions)
+        return limits
 
     async def poll(self, device: Device, polling: ClassPolling, deadline: float | None = None) -> DeviceSample:
         """Poll a device within ``deadline`` seconds. Never raises: failures are in the sample."""
@@ -118,9 +127,6 @@ class DevicePoller:
         except OSError as exc:
             sample.error, sample.message = "socket", f"{type(exc).__name__}: {exc}"
         sample.duration = time.perf_counter() - t0
-        if not sample.ok:
-            log.warning("poll of %s (%s:%s) failed: %s", device.name, device.address, device.port,
-                        sample.message)
         return sample
 
     async def _poll(self, device: Device, polling: ClassPolling, sample: DeviceSample) -> None:
@@ -132,6 +138,8 @@ class DevicePoller:
             if tag not in _EXCEPTIONS:
                 sample.scalars[name] = value
         roots = list(plan.columns.values())
-        walked = await walk_columns(session, roots, self.varbinds_per_request)
+        limits = self.limits(device)
+        limits.anomalies = sample.anomalies
+        walked = await walk_columns(session, roots, limits)
         sample.varbinds = len(varbinds) + sum(len(c) for c in walked.values())
         sample.columns = {name: walked[oid] for name, oid in plan.columns.items()}

@@ -3,11 +3,16 @@
 Raw IF-MIB values are exported as the device reports them (as snmp_exporter does). Site rollups
 need sums that survive reboots and wraps, so they accumulate per-poll deltas here: a drop in
 sysUpTime is a reboot (the new value counts from zero), a drop in a counter without one is a wrap
-(the distance to the counter's maximum is added).
+(the distance to the counter's maximum is added). Interfaces without 64-bit counters (agents
+without ifXTable) are summed from the 32-bit ``ifInOctets``/``ifOutOctets``.
+
+State changes are logged once: a device going down (with the reason), coming back (with the
+outage's length), and each kind of value that could not be shown.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -15,9 +20,26 @@ from collectors.snmp import ber
 from collectors.snmp.poller import DeviceSample
 from nms.inventory.models import Device
 
+log = logging.getLogger(__name__)
+
 TICKS_WRAP = 1 << 32
-ROLLUP_COLUMNS = ("ifHCInOctets", "ifHCOutOctets")
+# rollup key -> (64-bit column, 32-bit fallback)
+ROLLUP_COLUMNS = {"ifHCInOctets": ("ifHCInOctets", "ifInOctets"), "ifHCOutOctets": ("ifHCOutOctets", "ifOutOctets")}
 _WIDTH = {ber.COUNTER64: 1 << 64, ber.COUNTER32: 1 << 32}
+
+
+def _octets(sample: DeviceSample, wide: str, narrow: str) -> dict[tuple[int, ...], tuple[int, object]]:
+    """Per interface, the 64-bit counter where the agent has one, else the 32-bit one."""
+    out = dict(sample.columns.get(narrow) or {})
+    out.update(sample.columns.get(wide) or {})
+    return out
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 @dataclass
@@ -32,8 +54,12 @@ class DeviceState:
     reboots: int = 0
     wraps: int = 0
     octets: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLLUP_COLUMNS, 0))
-    down_since: float | None = None
-    """Start of the first failed poll after the last success (or of the first poll): None while up."""
+    anomalies: Counter[str] = field(default_factory=Counter)  # GETBULK anomalies (walk.ANOMALY_KINDS)
+    down_since: float | None = None  # wall clock of the first failed poll of the current outage
+    version: int = 0  # bumped by every poll: the rendered block below is valid for one version
+    rendered: tuple[object, tuple[bytes, ...]] | None = None
+    render_problems: Counter[str] = field(default_factory=Counter)
+    _noted: set[str] = field(default_factory=set)
 
     @property
     def up(self) -> bool:
@@ -41,17 +67,33 @@ class DeviceState:
 
     def record(self, sample: DeviceSample) -> None:
         self.polls += 1
+        self.anomalies.update(sample.anomalies)
+        self._log_transition(sample)
         if not sample.ok:
             self.errors[sample.error or "unknown"] += 1
             self.last = sample
-            if self.down_since is None:
-                self.down_since = sample.started
-            return
-        self.down_since = None
-        previous = self.last_ok
-        if previous is not None:
-            self._account(previous, sample)
-        self.last = self.last_ok = sample
+        else:
+            previous = self.last_ok
+            if previous is not None:
+                self._account(previous, sample)
+            self.last = self.last_ok = sample
+        self.version += 1
+
+    def _log_transition(self, sample: DeviceSample) -> None:
+        where = f"{self.device.name} ({self.device.address}:{self.device.port})"
+        if not sample.ok and self.down_since is None:
+            self.down_since = sample.started
+            log.warning("device %s is down: %s", where, sample.message or sample.error)
+        elif sample.ok and self.down_since is not None:
+            log.warning("device %s answers again after %s down", where,
+                        _duration(sample.started - self.down_since))
+            self.down_since = None
+
+    def note_problem(self, reason: str, detail: str) -> None:
+        """Log a value problem once per device and reason (it is counted every time)."""
+        if reason not in self._noted:
+            self._noted.add(reason)
+            log.warning("device %s: some values not shown (%s): %s", self.device.name, reason, detail)
 
     def _account(self, old: DeviceSample, new: DeviceSample) -> None:
         old_up, new_up = old.scalars.get("sysUpTime"), new.scalars.get("sysUpTime")
@@ -60,18 +102,20 @@ class DeviceState:
             old_up > TICKS_WRAP - 100 * 3600 and new_up < 100 * 3600)
         if rebooted:
             self.reboots += 1
-        for column in ROLLUP_COLUMNS:
-            before, after = old.columns.get(column, {}), new.columns.get(column, {})
+        for key, (wide, narrow) in ROLLUP_COLUMNS.items():
+            before, after = _octets(old, wide, narrow), _octets(new, wide, narrow)
             total = 0
             for index, (tag, value) in after.items():
-                if not isinstance(value, int):
+                if type(value) is not int or not 0 <= value < _WIDTH.get(tag, 1 << 64):
                     continue
                 prior = before.get(index)
-                if rebooted or prior is None or not isinstance(prior[1], int):
-                    total += value if rebooted else 0
+                if rebooted:
+                    total += value
+                elif prior is None or type(prior[1]) is not int or prior[0] != tag:
+                    continue  # a new interface, or it changed between 32 and 64 bits: no delta yet
                 elif value >= prior[1]:
                     total += value - prior[1]
                 else:
                     self.wraps += 1
                     total += value + _WIDTH.get(tag, 1 << 64) - prior[1]
-            self.octets[column] += total
+            self.octets[key] += total
