@@ -34,6 +34,8 @@ from nms.exposition import generate_text  # noqa: E402
 from nms.secrets import SecretResolver  # noqa: E402
 
 EXPORTER = "/usr/bin/prometheus-snmp-exporter"
+STRINGS = frozenset(("ifName", "ifAlias", "ifDescr", "hrStorageDescr", "entPhysicalName", "sysName", "sysDescr",
+                     "sysLocation", "sysObjectID"))
 
 
 def _oid(t: tuple[int, ...]) -> str:
@@ -49,9 +51,10 @@ def exporter_modules(district: District, secrets: SecretResolver) -> dict:
         plan = plan_for(profile)
         metrics = []
         for name, oid in plan.scalars.items():
-            metrics.append({"name": name, "oid": _oid(oid), "type": "gauge", "help": name})
+            kind = "DisplayString" if name in STRINGS else "gauge"
+            metrics.append({"name": name, "oid": _oid(oid), "type": kind, "help": name})
         for name, oid in plan.columns.items():
-            kind = "DisplayString" if name in ("ifName", "ifAlias", "ifDescr", "hrStorageDescr") else "gauge"
+            kind = "DisplayString" if name in STRINGS else "gauge"
             if name.startswith(("ifHC", "ifIn", "ifOut")):
                 kind = "counter"
             metrics.append({"name": name, "oid": _oid(oid), "type": kind, "help": name,
@@ -132,15 +135,15 @@ async def run_collector(district: District, secrets: SecretResolver) -> dict:
     try:
         await collector.poll_all()  # warm-up: sessions, the v3 engine's discovery of each agent
         cpu0, t0 = time.process_time(), time.perf_counter()
-        samples = await collector.poll_all()
+        cycle = await collector.poll_all()
         wall = time.perf_counter() - t0
         body = generate_text(collector.metrics)
         cpu = time.process_time() - cpu0
     finally:
         collector.poller.close()
-    return {"cpu_s": cpu, "wall_s": wall, "ok": sum(1 for s in samples if s.ok),
-            "varbinds": sum(s.varbinds for s in samples), "exposition_bytes": len(body),
-            "devices": len(samples), "v3_devices": sum(
+    return {"cpu_s": cpu, "wall_s": wall, "ok": cycle.ok, "failures": dict(cycle.errors),
+            "varbinds": cycle.varbinds, "exposition_bytes": len(body),
+            "devices": cycle.devices, "v3_devices": sum(
                 1 for d in collector.devices() if district.snmp.credentials[d.credentials].version == "3")}
 
 
@@ -171,24 +174,32 @@ def main() -> int:
         lab_down(Path(args.run_dir))
 
     varbinds = collector["varbinds"]
+    exporter_varbinds = exporter["samples"]
     result = {
         "devices": collector["devices"],
         "devices_answering": collector["ok"],
+        "collector_failures": collector["failures"],
         "v3_devices": collector["v3_devices"],
         "varbinds": varbinds,
         "collector_cpu_s": round(collector["cpu_s"], 4),
         "exporter_cpu_s": round(exporter["cpu_s"], 4),
         "collector_cpu_us_per_varbind": round(collector["cpu_s"] / varbinds * 1e6, 2),
-        "exporter_cpu_us_per_varbind": round(exporter["cpu_s"] / varbinds * 1e6, 2),
-        "ratio": round((collector["cpu_s"] / varbinds) / (exporter["cpu_s"] / varbinds), 3),
+        "exporter_cpu_us_per_varbind": round(exporter["cpu_s"] / exporter_varbinds * 1e6, 2),
+        # per varbind that each side actually read
+        "ratio": round((collector["cpu_s"] / varbinds) / (exporter["cpu_s"] / exporter_varbinds), 3),
         "wall_s": round(collector["wall_s"], 3),
         "exporter_wall_s": round(exporter["wall_s"], 3),
         "exporter_devices_ok": exporter["ok"],
         "exporter_samples": exporter["samples"],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "timeout_s": {r.value: c.timeout for r, c in district.settings.polling.classes.items()},
+        "concurrency": district.settings.polling.concurrency,
     }
+    if collector["ok"] < exporter["ok"]:
+        result["failed"] = (f"the collector answered {collector['ok']} devices, snmp_exporter "
+                            f"{exporter['ok']}: the ratio compares unequal work")
     publish("snmp_cycle", result, Path(args.out))
-    return 0
+    return 1 if "failed" in result else 0
 
 
 if __name__ == "__main__":

@@ -16,10 +16,9 @@ import threading
 import time
 from pathlib import Path
 
-import yaml
-
 from nms.admin.changes import ChangeManager
 from nms.admin.validation import check_ivr
+from nms.configfile import load_text
 from tests import admin_fixtures
 
 light_admin = admin_fixtures.light_admin
@@ -52,7 +51,7 @@ CHILD = textwrap.dedent("""
 
 
 def _announcements(base: Path) -> dict[str, str]:
-    return yaml.safe_load((base / "ivr.yaml").read_text(encoding="utf-8"))["announcements"]
+    return load_text((base / "ivr.yaml").read_text(encoding="utf-8"))["announcements"]
 
 
 def _env() -> dict[str, str]:

@@ -11,8 +11,8 @@ import subprocess
 import time
 
 import pytest
-import yaml
 
+from nms.configfile import load_text
 from tests import admin_fixtures
 from tests.admin_fixtures import AdminStack, csrf_of, version_of_page
 
@@ -20,7 +20,7 @@ admin_stack = admin_fixtures.admin_stack
 
 
 def _ivr(stack: AdminStack) -> dict:
-    return yaml.safe_load(stack.ivr_path.read_text(encoding="utf-8"))
+    return load_text(stack.ivr_path.read_text(encoding="utf-8"))  # as the service reads it
 
 
 def _form(client, url: str) -> tuple[str, str]:
@@ -144,7 +144,7 @@ def test_hours_and_holidays(admin_stack, op) -> None:
     resp = op.post("/phone/holidays/add", data={"csrf_token": token, "date": "2026-12-31", "name": "종무식"},
                    follow_redirects=True)
     assert _flash(resp) == ["ok"]
-    added = {"date": __import__("datetime").date(2026, 12, 31), "name": "종무식", "local": True}  # a local closure
+    added = {"date": "2026-12-31", "name": "종무식", "local": True}  # a local closure; YAML 1.2: a date is a string
     assert added in _ivr(stack)["hours"]["holidays"]
     resp = op.post("/phone/holidays/add", data={"csrf_token": token, "date": "2026-12-31", "name": "또"})
     assert resp.status_code == 422 and "공휴일 2026-12-31가 이미 있습니다" in resp.text

@@ -83,7 +83,7 @@ def test_bad_reload_leaves_running_dialplan(ivr_lab_factory, tmp_path: Path) -> 
             await service.controller.ready.wait()
             running = await service.controller.running_config_id()
             bad = config_data(ports=(lab.config.ami.port, lab.config.sip.port))
-            bad["departments"][0]["dids"] = bad["departments"][1]["dids"]
+            bad["departments"][0]["dids"] = list(bad["departments"][1]["dids"])  # a copy: no YAML alias
             bad_path = write_config(tmp_path / "bad", bad)
             with pytest.raises(ConfigError, match="is used twice"):
                 service.reload(bad_path)

@@ -159,24 +159,33 @@ def _value(column: dict | None, index: tuple[int, ...]) -> object:
     return None if entry is None else entry[1]
 
 
-def _render_interfaces(block: _Block, state: DeviceState, base: str, cols: dict) -> None:
+def _render_interfaces(block: _Block, base: str, cols: dict) -> None:
     names, descrs, aliases = cols.get("ifName") or {}, cols.get("ifDescr") or {}, cols.get("ifAlias") or {}
     rows: dict[tuple[int, ...], str] = {}
 
     def row(index: tuple[int, ...]) -> str:
-        labels = rows.get(index)
-        if labels is None:
-            name = _value(names, index)
-            if name is None or name == b"":  # no ifXTable: ifDescr names the port, as in IF-MIB
-                name = _value(descrs, index)
-            labels = rows[index] = (f'{base},ifIndex="{_index_text(index)}",'
-                                    f'ifName="{block.text(name, "undecodable_string")}",'
-                                    f'ifAlias="{block.text(_value(aliases, index), "undecodable_string")}"')
+        name = _value(names, index)
+        if name is None or name == b"":  # no ifXTable: ifDescr names the port, as in IF-MIB
+            name = _value(descrs, index)
+        labels = rows[index] = (f'{base},ifIndex="{_index_text(index)}",'
+                                f'ifName="{block.text(name, "undecodable_string")}",'
+                                f'ifAlias="{block.text(_value(aliases, index), "undecodable_string")}"')
         return labels
 
+    lines = block.lines
     for name in (*IF_COUNTERS, *IF_GAUGES):
-        for index, value in _ints(cols.get(name)):
-            block.add(name, row(index), value)
+        column = cols.get(name)
+        if not column:
+            continue
+        out = lines[_INDEX[name]]
+        append = out.append
+        for index, (_tag, value) in column.items():
+            if type(value) is not int:
+                continue
+            if not 0 <= value <= _VALUE_MAX:  # IF-MIB values are unsigned
+                block.add(name, rows.get(index) or row(index), value)
+                continue
+            append(f"{name}{{{rows.get(index) or row(index)}}} {value}\n")
 
 
 def _render_resources(block: _Block, base: str, scalars: dict, cols: dict) -> None:
@@ -257,7 +266,7 @@ def _render_agent_data(block: _Block, state: DeviceState, base: str, sample: Dev
     clients = _ap_clients(sample)
     if clients is not None:
         block.add("nms_ap_clients", base, clients)
-    _render_interfaces(block, state, base, cols)
+    _render_interfaces(block, base, cols)
     _render_resources(block, base, scalars, cols)
     _render_storage(block, state, base, cols)
     _render_sensors(block, state, base, cols)
@@ -269,8 +278,36 @@ def _render_agent_data(block: _Block, state: DeviceState, base: str, sample: Dev
 
 
 def device_labels(state: DeviceState) -> str:
-    return (f'device="{escape_label(state.device.name)}",site="{escape_label(state.site)}",'
-            f'category="{escape_label(state.category)}",role="{state.device.role.value}"')
+    return _device_labels(*_label_key(state))
+
+
+def _label_key(state: DeviceState) -> tuple[str, str, str, str]:
+    return state.device.name, state.site, state.category, state.device.role.value
+
+
+def _device_labels(name: str, site: str, category: str, role: str) -> str:
+    return (f'device="{escape_label(name)}",site="{escape_label(site)}",'
+            f'category="{escape_label(category)}",role="{role}"')
+
+
+def _short_labels(name: str, role: str) -> str:
+    return f'device="{escape_label(name)}",role="{role}"'
+
+
+def _relabel(cached: tuple, state: DeviceState) -> tuple[bytes, ...]:
+    """The cached block with the device's new labels (label values are escaped, so the old label
+    set cannot occur anywhere else in a line)."""
+    (_version, name, site, category, role), block = cached
+    new = _label_key(state)
+    pairs = [("{" + _device_labels(name, site, category, role), "{" + _device_labels(*new)),
+             ("{" + _short_labels(name, role), "{" + _short_labels(new[0], new[3])),
+             ("{" + f'device="{escape_label(name)}",kind=', "{" + f'device="{escape_label(new[0])}",kind=')]
+    out = []
+    for part in block:
+        for old_text, new_text in pairs:
+            part = part.replace(old_text.encode(), new_text.encode())
+        out.append(part)
+    return tuple(out)
 
 
 def render_device(state: DeviceState) -> tuple[bytes, ...]:
@@ -290,7 +327,7 @@ def render_device(state: DeviceState) -> tuple[bytes, ...]:
                     block.lines[i].clear()
                 block.problems["render_failed"] += 1
                 state.note_problem("render_failed", f"{type(exc).__name__}: {exc}")
-    short = f'device="{escape_label(state.device.name)}",role="{state.device.role.value}"'
+    short = _short_labels(state.device.name, state.device.role.value)
     block.add("nms_snmp_polls_total", short, state.polls)
     for reason, count in state.errors.items():
         block.add("nms_snmp_poll_errors_total", f'{short},reason="{escape_label(reason)}"', count)
@@ -304,7 +341,7 @@ def render_device(state: DeviceState) -> tuple[bytes, ...]:
         if reason != "render_failed":
             state.note_problem(reason, f"{count} value(s) not shown")
     state.render_problems = block.problems
-    return tuple("".join(lines).encode() for lines in block.lines)
+    return tuple(["".join(lines).encode() if lines else b"" for lines in block.lines])
 
 
 class SnmpMetrics:
@@ -316,16 +353,22 @@ class SnmpMetrics:
         self.health = health
         self.transport = transport
 
+    def refresh(self, state: DeviceState) -> None:
+        """Render the device's block now (after each poll); it is served until the next one."""
+        block = render_device(state)
+        state.rendered = ((state.version, *_label_key(state)), block)
+        for reason, count in state.render_problems.items():
+            self.health.decode_errors[reason] += count
+
     def _blocks(self, states: list[DeviceState]) -> list[tuple[bytes, ...]]:
         blocks = []
         for st in states:
-            key = (st.version, st.device.name, st.site, st.category, st.device.role)
             cached = st.rendered
-            if cached is None or cached[0] != key:
-                cached = (key, render_device(st))
-                st.rendered = cached
-                for reason, count in st.render_problems.items():
-                    self.health.decode_errors[reason] += count
+            if cached is None or cached[0][0] != st.version:
+                self.refresh(st)
+                cached = st.rendered
+            elif cached[0][1:] != _label_key(st):  # a reload moved the device: relabel, data unchanged
+                cached = st.rendered = ((st.version, *_label_key(st)), _relabel(cached, st))
             blocks.append(cached[1])
         return blocks
 
@@ -346,10 +389,6 @@ class SnmpMetrics:
                 pending, size = [], 0
         pending.append(_render_families(self._district_families(states)).encode())
         yield b"".join(pending)
-
-    def render_all(self) -> None:
-        """Render every device block now (the benchmark separates this cost from joining)."""
-        self._blocks(list(self.states.values()))
 
     def _district_families(self, states: list[DeviceState]) -> Iterator[tuple[Family, list[tuple[str, float]]]]:
         yield from self._rollup_families(states)

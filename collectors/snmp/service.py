@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -29,6 +31,29 @@ from nms.secrets import SecretResolver
 log = logging.getLogger(__name__)
 
 JOB_PREFIX = "snmp-"
+
+
+@dataclass
+class CycleResult:
+    """What one cycle did, without holding on to its samples."""
+
+    devices: int = 0
+    ok: int = 0
+    varbinds: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+
+    def add(self, sample: DeviceSample) -> None:
+        self.devices += 1
+        self.ok += sample.ok
+        self.varbinds += sample.varbinds
+        if not sample.ok:
+            self.errors[sample.error or "unknown"] += 1
+
+    def merge(self, other: CycleResult) -> None:
+        self.devices += other.devices
+        self.ok += other.ok
+        self.varbinds += other.varbinds
+        self.errors.update(other.errors)
 
 
 class SnmpCollector:
@@ -85,6 +110,7 @@ class SnmpCollector:
         return sample
 
     def record(self, sample: DeviceSample) -> None:
+        """Keep a poll's result: update the state, render its block, then drop what it shows."""
         state = self.states.get(sample.device)
         if state is None:  # removed from the inventory while it was being polled
             return
@@ -92,23 +118,36 @@ class SnmpCollector:
         self.health.varbinds += sample.varbinds
         if sample.error and sample.error.startswith("decode_"):
             self.health.decode_errors[sample.error.removeprefix("decode_")] += 1
+        self.metrics.refresh(state)
+        if sample.ok and state.last is sample:
+            # the caller keeps the full sample it was given; the state keeps a slim copy
+            state.last = state.last_ok = replace(sample)
+            state.slim()
 
-    async def poll_class(self, role: Role) -> list[DeviceSample]:
+    async def _poll_counted(self, device: Device, result: CycleResult) -> None:
+        sample = await self.poll_device(device)
+        result.add(sample)
+
+    async def poll_class(self, role: Role) -> CycleResult:
+        """One cycle of a class. Samples are not collected: each is rendered and slimmed as it comes."""
         started = time.perf_counter()
+        result = CycleResult()
         try:
-            samples = await asyncio.gather(*(self.poll_device(d) for d in self.devices(role)))
+            await asyncio.gather(*(self._poll_counted(d, result) for d in self.devices(role)))
         except asyncio.CancelledError:  # the service is stopping: an unfinished cycle is not an error
             log.debug("SNMP cycle for %s cancelled at shutdown", role.value)
-            return []
+            return result
         self.health.cycles[role.value] += 1
         self.health.cycle_seconds[role.value] = time.perf_counter() - started
         self.health.last_cycle_end[role.value] = time.time()
-        return list(samples)
+        return result
 
-    async def poll_all(self) -> list[DeviceSample]:
-        """One cycle of every class at once (used by ``nms collect --once`` and the benchmark)."""
-        results = await asyncio.gather(*(self.poll_class(role) for role in Role))
-        return [s for samples in results for s in samples]
+    async def poll_all(self) -> CycleResult:
+        """One cycle of every class at once (used by the benchmarks)."""
+        total = CycleResult()
+        for result in await asyncio.gather(*(self.poll_class(role) for role in Role)):
+            total.merge(result)
+        return total
 
     # -- service lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:

@@ -32,6 +32,12 @@ class Session(Protocol):
     async def get_bulk(self, oids: Sequence[tuple[int, ...]], max_repetitions: int) -> list[VarBind]: ...
 
 
+# Encoded OIDs shared by every session: the roots and the cursors of a walk are the same OIDs on
+# thousands of devices of one kind. Bounded: a hostile agent's odd OIDs cannot grow it forever.
+_OID_CACHE: dict[tuple[int, ...], bytes] = {}
+_OID_CACHE_MAX = 50_000
+
+
 class V2cSession:
     """SNMPv2c over the shared :class:`UdpTransport`, encoded and decoded by our own codec."""
 
@@ -42,15 +48,17 @@ class V2cSession:
         self.community = community.encode()
         self.timeout = timeout
         self.retries = retries
-        self._oid_cache: dict[tuple[int, ...], bytes] = {}
 
-    def _encoded(self, oids: Sequence[tuple[int, ...]]) -> list[bytes]:
-        cache = self._oid_cache
+    @staticmethod
+    def _encoded(oids: Sequence[tuple[int, ...]]) -> list[bytes]:
+        cache = _OID_CACHE
         out = []
         for oid in oids:
             enc = cache.get(oid)
             if enc is None:
-                enc = cache[oid] = ber.encode_oid(oid)
+                enc = ber.encode_oid(oid)
+                if len(cache) < _OID_CACHE_MAX:  # column roots and walk cursors of every device
+                    cache[oid] = enc
             out.append(enc)
         return out
 

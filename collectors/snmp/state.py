@@ -23,6 +23,8 @@ from nms.inventory.models import Device
 log = logging.getLogger(__name__)
 
 TICKS_WRAP = 1 << 32
+# Columns kept from a poll once its block is rendered: the rollups' and the admin page's.
+KEPT_COLUMNS = frozenset(("ifHCInOctets", "ifHCOutOctets", "ifInOctets", "ifOutOctets", "apClients"))
 # rollup key -> (64-bit column, 32-bit fallback)
 ROLLUP_COLUMNS = {"ifHCInOctets": ("ifHCInOctets", "ifInOctets"), "ifHCOutOctets": ("ifHCOutOctets", "ifOutOctets")}
 _WIDTH = {ber.COUNTER64: 1 << 64, ber.COUNTER32: 1 << 32}
@@ -57,7 +59,7 @@ class DeviceState:
     anomalies: Counter[str] = field(default_factory=Counter)  # GETBULK anomalies (walk.ANOMALY_KINDS)
     down_since: float | None = None  # wall clock of the first failed poll of the current outage
     version: int = 0  # bumped by every poll: the rendered block below is valid for one version
-    rendered: tuple[object, tuple[bytes, ...]] | None = None
+    rendered: tuple[tuple, tuple[bytes, ...]] | None = None
     render_problems: Counter[str] = field(default_factory=Counter)
     _noted: set[str] = field(default_factory=set)
 
@@ -78,6 +80,13 @@ class DeviceState:
                 self._account(previous, sample)
             self.last = self.last_ok = sample
         self.version += 1
+
+    def slim(self) -> None:
+        """Forget what the rendered block already shows: only the columns later polls compare
+        with stay (10,000 devices' full samples would cost 100 MB)."""
+        last = self.last
+        if last is not None and last.columns and not last.columns.keys() <= KEPT_COLUMNS:
+            last.columns = {k: v for k, v in last.columns.items() if k in KEPT_COLUMNS}
 
     def _log_transition(self, sample: DeviceSample) -> None:
         where = f"{self.device.name} ({self.device.address}:{self.device.port})"

@@ -1,8 +1,9 @@
 """Editing a YAML configuration file as the page does: comments, order and layout are kept.
 
-ruamel.yaml round-trips the document; the service itself reads it with PyYAML (YAML 1.1). A new
-string that PyYAML would read as something else (``09:00`` is a number in YAML 1.1, ``0226272301``
-an integer, ``yes`` a boolean) is written quoted, so what the page saves is what the service reads.
+ruamel.yaml round-trips the document (comments and layout are kept); every reading, here and in
+the service, goes through :func:`nms.configfile.load_text` (YAML 1.2 core schema). A new string
+that the reader would take as something else (``0226272301`` an integer, ``true`` a boolean, ``~``
+null) is written quoted, so what the page saves is what the service reads.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from nms.configfile import ConfigError, load_text
 
 _SEQ_LINE = re.compile(r"^( *)(\S[^:#]*):\s*(#.*)?\n( *)- ", re.MULTILINE)
 
@@ -46,8 +48,8 @@ def safe(value: Any) -> Any:
     """A value to put into the document: strings PyYAML would misread are quoted; containers recursively."""
     if isinstance(value, str):
         try:
-            reread = yaml.safe_load(value) if value.strip() else value
-        except Exception:  # PyYAML raises ValueError for impossible dates such as 2026-13-31
+            reread = load_text(value) if value.strip() else value
+        except ConfigError:  # not a plain scalar at all (``*x``, ``[a``, ``a: b``...)
             reread = None
         return value if reread == value and "\n" not in value else DoubleQuotedScalarString(value)
     if isinstance(value, dict):
