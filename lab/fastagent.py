@@ -71,6 +71,13 @@ class OidTable:
     values: list[Callable[[float], bytes]]
 
     @classmethod
+    def from_values(cls, values: dict[tuple[int, ...], tuple[int, int | bytes | tuple[int, ...]]]) -> OidTable:
+        """A static table: ``{oid: (BER tag, value)}``."""
+        oids = sorted(values)
+        encoded = [encode_value(*values[oid]) for oid in oids]
+        return cls(oids, [ber.encode_oid(o) for o in oids], [lambda _t, e=e: e for e in encoded])
+
+    @classmethod
     def from_records(cls, records: agentdata.Records) -> OidTable:
         oids, names, values = [], [], []
         for oid in sorted(records.items):
@@ -225,6 +232,7 @@ class FastAgent:
         self._slot = -1
         self.served = 0
         self.running = True
+        self.bound: dict[str, int] = {}  # address -> port (the real one when asked for port 0)
 
     def bind(self) -> None:
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -238,6 +246,7 @@ class FastAgent:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((address, self.port))
             sock.setblocking(False)
+            self.bound[address] = sock.getsockname()[1]
             self.sockets.append(sock)
             self.selector.register(sock, selectors.EVENT_READ, endpoint)
 
@@ -267,13 +276,17 @@ class FastAgent:
                         data, addr = sock.recvfrom(65535)
                     except (BlockingIOError, InterruptedError):
                         break
-                    reply = self.answer(data, key.data, time.time())
-                    if reply is not None:
-                        try:
-                            sock.sendto(reply, addr)
-                            self.served += 1
-                        except OSError:
-                            pass
+                    self.respond(sock, data, addr, key.data)
+
+    def respond(self, sock: socket.socket, data: bytes, addr: tuple[str, int], endpoint: Endpoint) -> None:
+        """Answer one request (tests override this to misbehave)."""
+        reply = self.answer(data, endpoint, time.time())
+        if reply is not None:
+            try:
+                sock.sendto(reply, addr)
+                self.served += 1
+            except OSError:
+                pass
 
     def stop(self) -> None:
         self.running = False

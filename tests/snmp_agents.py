@@ -55,7 +55,9 @@ class Snmpd:
                 "-x", "AES", "-X", self.priv_key]
 
 
-def start_snmpd(workdir: Path, host: str, sysname: str = "test-agent") -> Snmpd:
+def start_snmpd(workdir: Path, host: str, sysname: str = "test-agent", extra_conf: bytes = b"") -> Snmpd:
+    """snmpd on ``host`` and a free port; ``extra_conf`` is appended to snmpd.conf as bytes (it may
+    carry any encoding, e.g. CP949 strings for ``override`` values)."""
     binary = require("snmpd", "snmpd")
     require("snmpbulkwalk", "snmp")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -70,6 +72,9 @@ def start_snmpd(workdir: Path, host: str, sysname: str = "test-agent") -> Snmpd:
         f"sysName {sysname}\n"
         "sysLocation 금천구청 전산실\n"
     )
+    if extra_conf:
+        with conf.open("ab") as f:
+            f.write(extra_conf)
     proc = subprocess.Popen(
         [binary, "-f", "-Lf", str(workdir / "snmpd.log"), "-C", "-c", str(conf), "-p", str(workdir / "pid")],
         env={"SNMP_PERSISTENT_DIR": str(workdir / "persist"), "PATH": "/usr/sbin:/usr/bin:/bin"},
