@@ -190,25 +190,28 @@ def reply_body(table: OidTable, req: _Request, t: float, cap: int | None) -> byt
             non_rep = max(0, min(req.non_repeaters, len(req.oids)))
             reps = max(0, req.max_repetitions)
         cursors = [table.next_index(oid) for oid in req.oids]
+        # endOfMibView carries the name of the last binding reached (RFC 3416 §4.2.3)
+        last = [ber.encode_oid(oid) for oid in req.oids]
         width = len(req.oids) - non_rep
         for k in range(non_rep):
-            out.append(_varbind(table, req.oids[k], cursors[k], t))
+            out.append(_varbind(table, last[k], cursors[k], t))
         for _ in range(reps):
             if len(out) >= MAX_REPLY_VARBINDS:
                 break
             for k in range(non_rep, non_rep + width):
                 i = cursors[k]
-                out.append(_varbind(table, req.oids[k], i, t))
+                out.append(_varbind(table, last[k], i, t))
                 if i < len(oids):
+                    last[k] = names[i]
                     cursors[k] = i + 1
     if cap is not None:
         out = out[:cap]
     return b"\x02\x01\x00\x02\x01\x00" + _tlv(0x30, b"".join(out))
 
 
-def _varbind(table: OidTable, asked: tuple[int, ...], i: int, t: float) -> bytes:
+def _varbind(table: OidTable, last_name: bytes, i: int, t: float) -> bytes:
     if i >= len(table.oids):
-        return _tlv(0x30, ber.encode_oid(asked) + _END)
+        return _tlv(0x30, last_name + _END)
     return _tlv(0x30, table.names[i] + table.values[i](t))
 
 
