@@ -6,6 +6,11 @@ AP client counts and the IPS values. Static facts are written as they are; value
 are written as ``OID|TAG:nmslab|SPEC`` and computed at request time by :mod:`lab.dynamics`.
 Everything derives from the device name (hashes, never ``random``), so the same inventory
 always gives the same district.
+
+Some devices behave as real ones do and the collector must cope: Dasan (Korean) switches send
+their port descriptions in CP949, not UTF-8; sensors report with precision 1 (tenths) and in
+millivolts; two storage rows share one description; a few APs run old firmware without
+ifXTable (32-bit counters only).
 """
 
 from __future__ import annotations
@@ -94,6 +99,10 @@ class Records:
             if not text.isascii() or not text.isprintable() or "|" in text or text != text.strip():
                 tag, value = OCTETS + "x", text.encode("utf-8").hex()
         self.items[key] = (tag, str(value))
+
+    def add_octets(self, oid: str, raw: bytes) -> None:
+        """An OCTET STRING given as bytes, in whatever encoding the device uses."""
+        self.add(oid, OCTETS + "x", raw.hex())
 
     def dynamic(self, oid: str, tag: str, spec: Mapping[str, object]) -> None:
         self.add(oid, f"{tag}:{VARIATION}", dynamics.format_spec(spec))
@@ -345,6 +354,16 @@ def _add_counter(ctx: DeviceContext, recs: Records, oid: str, tag: str, rate: fl
         recs.dynamic(oid, tag, _counter(ctx, rate, bits, base, wrap))
 
 
+def has_if_x_table(ctx: DeviceContext) -> bool:
+    """About 2 % of the APs run old firmware: IF-MIB's ifTable only, 32-bit octet counters."""
+    return not (ctx.kind is ProfileKind.AP and ctx.unit("old-firmware") < 0.02)
+
+
+def alias_codec(ctx: DeviceContext) -> str:
+    """Korean switches (Dasan) send their port descriptions in CP949, as such gear often does."""
+    return "cp949" if _vendor(ctx.device).lower() == "dasan networks" else "utf-8"
+
+
 def _interfaces(ctx: DeviceContext, recs: Records, ports: list[Port]) -> None:
     recs.add("1.3.6.1.2.1.2.1.0", INTEGER, len(ports))
     entry, xentry = oids.IF_ENTRY, oids.IF_X_ENTRY
@@ -358,15 +377,21 @@ def _interfaces(ctx: DeviceContext, recs: Records, ports: list[Port]) -> None:
         recs.add(f"{entry}.5.{i}", GAUGE32, min(p.speed * 1_000_000, 4_294_967_295))  # ifSpeed
         recs.add(f"{entry}.{cols['ifAdminStatus']}.{i}", INTEGER, 1 if p.admin_up else 2)
         recs.add(f"{entry}.{cols['ifOperStatus']}.{i}", INTEGER, 1 if p.passing else 2)
+        # the port last changed state when the device booted, or a little after
+        recs.add(f"{entry}.{cols['ifLastChange']}.{i}", TIMETICKS, int(ctx.unit("lastchange", i) * 30_000))
         live = p.passing
+        in_octets, out_octets = p.in_bps / 8 * live, p.out_bps / 8 * live
+        _add_counter(ctx, recs, f"{entry}.{cols['ifInOctets']}.{i}", COUNTER32, in_octets, base)
+        _add_counter(ctx, recs, f"{entry}.{cols['ifOutOctets']}.{i}", COUNTER32, out_octets, base)
         _add_counter(ctx, recs, f"{entry}.{cols['ifInDiscards']}.{i}", COUNTER32, p.in_discards * live, base)
         _add_counter(ctx, recs, f"{entry}.{cols['ifInErrors']}.{i}", COUNTER32, p.in_errors * live, base,
                      wrap=p.wraps)
         _add_counter(ctx, recs, f"{entry}.{cols['ifOutDiscards']}.{i}", COUNTER32, p.out_discards * live, base)
         _add_counter(ctx, recs, f"{entry}.{cols['ifOutErrors']}.{i}", COUNTER32, p.out_errors * live, base)
 
+        if not has_if_x_table(ctx):
+            continue
         recs.add(f"{xentry}.{xcols['ifName']}.{i}", OCTETS, p.name or p.descr)
-        in_octets, out_octets = p.in_bps / 8 * live, p.out_bps / 8 * live
         _add_counter(ctx, recs, f"{xentry}.{xcols['ifHCInOctets']}.{i}", COUNTER64, in_octets, base, wrap=p.wraps)
         _add_counter(ctx, recs, f"{xentry}.{xcols['ifHCInUcastPkts']}.{i}", COUNTER64,
                      in_octets / p.in_packet, base)
@@ -374,7 +399,10 @@ def _interfaces(ctx: DeviceContext, recs: Records, ports: list[Port]) -> None:
         _add_counter(ctx, recs, f"{xentry}.{xcols['ifHCOutUcastPkts']}.{i}", COUNTER64,
                      out_octets / p.out_packet, base)
         recs.add(f"{xentry}.{xcols['ifHighSpeed']}.{i}", GAUGE32, p.speed)
-        recs.add(f"{xentry}.{xcols['ifAlias']}.{i}", OCTETS, p.alias)
+        if alias_codec(ctx) == "utf-8":
+            recs.add(f"{xentry}.{xcols['ifAlias']}.{i}", OCTETS, p.alias)
+        else:
+            recs.add_octets(f"{xentry}.{xcols['ifAlias']}.{i}", p.alias.encode(alias_codec(ctx)))
 
 
 def _gauge(ctx: DeviceContext, recs: Records, oid: str, tag: str, lo: float, hi: float, noise: float,
@@ -394,8 +422,10 @@ def _host_resources(ctx: DeviceContext, recs: Records) -> None:
                    (3, "virtual", "Virtual memory", 1024, 37_748_736, 0.3, 0.6),
                    (31, "disk", "/", 4096, 122_011_136, 0.41, 0.43)]
     else:
+        # a stack: both members' flash is called "bootflash:" (same description, two rows)
         storage = [(1, "ram", "DRAM", 1024, 16_777_216, 0.38, 0.52),
-                   (2, "flash", "bootflash:", 1024, 11_161_600, 0.31, 0.31)]
+                   (2, "flash", "bootflash:", 1024, 11_161_600, 0.31, 0.31),
+                   (3, "flash", "bootflash:", 1024, 11_161_600, 0.27, 0.27)]
     entry, cols = oids.HR_STORAGE_ENTRY, oids.HR_STORAGE_COLUMNS
     for index, typ, descr, unit, size, lo, hi in storage:
         recs.add(f"{entry}.1.{index}", INTEGER, index)
@@ -410,17 +440,47 @@ def _host_resources(ctx: DeviceContext, recs: Records) -> None:
                    size * 0.01)
 
 
+SENSOR_NAMES = ("CPU", "Inlet", "Outlet")
+
+
 def _sensors(ctx: DeviceContext, recs: Records) -> None:
+    """Celsius sensors (the second with precision 1: tenths of a degree) and a 12 V rail in mV."""
     entry, cols = oids.ENT_SENSOR_ENTRY, oids.ENT_SENSOR_COLUMNS
     count = 3 if ctx.device.role is Role.BACKBONE else 2
     for k in range(count):
         index = 1001 + k
         low = 30 + 8 * k + 4 * ctx.unit("temp", k)
+        precision = 1 if k == 1 else 0
+        factor = 10**precision
         recs.add(f"{entry}.{cols['entPhySensorType']}.{index}", INTEGER, oids.ENT_SENSOR_TYPE_CELSIUS)
         recs.add(f"{entry}.{cols['entPhySensorScale']}.{index}", INTEGER, 9)  # units
-        recs.add(f"{entry}.3.{index}", INTEGER, 0)  # entPhySensorPrecision
-        _gauge(ctx, recs, f"{entry}.{cols['entPhySensorValue']}.{index}", INTEGER, low, low + 7, 1)
-        recs.add(f"{entry}.5.{index}", INTEGER, 1)  # entPhySensorOperStatus ok
+        recs.add(f"{entry}.{cols['entPhySensorPrecision']}.{index}", INTEGER, precision)
+        _gauge(ctx, recs, f"{entry}.{cols['entPhySensorValue']}.{index}", INTEGER, low * factor, (low + 7) * factor,
+               factor)
+        recs.add(f"{entry}.{cols['entPhySensorOperStatus']}.{index}", INTEGER, 1)  # ok
+        recs.add(f"{oids.ENT_PHYSICAL_NAME}.{index}", OCTETS, f"{SENSOR_NAMES[k]} temperature")
+    index = 1100
+    recs.add(f"{entry}.{cols['entPhySensorType']}.{index}", INTEGER, 4)  # voltsDC
+    recs.add(f"{entry}.{cols['entPhySensorScale']}.{index}", INTEGER, 8)  # milli
+    recs.add(f"{entry}.{cols['entPhySensorPrecision']}.{index}", INTEGER, 0)
+    _gauge(ctx, recs, f"{entry}.{cols['entPhySensorValue']}.{index}", INTEGER, 11_900, 12_100, 20)
+    recs.add(f"{entry}.{cols['entPhySensorOperStatus']}.{index}", INTEGER, 1)
+    recs.add(f"{oids.ENT_PHYSICAL_NAME}.{index}", OCTETS, "PSU 12V")
+
+
+def _vendor_resources(ctx: DeviceContext, recs: Records) -> None:
+    """CPU and memory where HOST-RESOURCES-MIB is not what the device offers (configs/snmp.yaml)."""
+    mib = ctx.profile.resource_mib.value
+    u = ctx.unit("load")
+    if mib == "cisco-process":
+        _gauge(ctx, recs, f"{oids.CPM_CPU_TOTAL_5MIN_REV}.1", GAUGE32, 2 + 5 * u, 15 + 20 * u, 3)
+        _gauge(ctx, recs, f"{oids.CPM_CPU_MEMORY_USED}.1", GAUGE32, 90_000, 140_000, 2_000)
+        recs.add(f"{oids.CPM_CPU_MEMORY_FREE}.1", GAUGE32, 110_000)
+    elif mib == "ucd":
+        total = 8_388_608 if ctx.kind is ProfileKind.IPS else 262_144
+        _gauge(ctx, recs, oids.UCD_CPU_IDLE, INTEGER, 55 - 20 * u, 95 - 10 * u, 3)
+        recs.add(oids.UCD_MEM_TOTAL_REAL, INTEGER, total)
+        _gauge(ctx, recs, oids.UCD_MEM_AVAIL_REAL, INTEGER, total * 0.3, total * 0.6, total * 0.01)
 
 
 def _ap_clients(ctx: DeviceContext, recs: Records) -> None:
@@ -466,6 +526,7 @@ def device_records(ctx: DeviceContext) -> Records:
         _ap_clients(ctx, recs)
     if ctx.kind is ProfileKind.IPS:
         _ips(ctx, recs)
+    _vendor_resources(ctx, recs)
     # Past everything above, so that no walk of a polled table meets the end of the MIB view.
     recs.add(SNMP_ENGINE_ID, OCTETS + "x", engine_id(d))
     recs.add(SNMP_ENGINE_MAX_MESSAGE_SIZE, INTEGER, 1500)

@@ -264,3 +264,28 @@ def test_scrape_between_polls_reuses_the_rendered_blocks(tmp_path):
     second = generate_text(collector.metrics)
     assert first == second
     assert all(collector.states[n].rendered is b for n, b in blocks.items()), "no block was rendered again"
+
+
+def test_agent_without_if_x_table_uses_32_bit_counters_with_wraps(tmp_path):
+    """No ifXTable: ports are named by ifDescr, 32-bit ifInOctets is exported and the site's sums
+    count across its wrap."""
+    community = pysecrets.token_hex(6)
+    old = device_table("bad-sw", if_x=False)
+    old[(*IF_TABLE["ifInOctets"], 1)] = (ber.COUNTER32, 2**32 - 10)
+    responder = Responder({GOOD: device_table("good-sw"), BAD: old}, {}, community.encode())
+    try:
+        collector = _collector(tmp_path, responder, community)
+        _poll(collector, rounds=1)
+        wrapped = dict(old)
+        wrapped[(*IF_TABLE["ifInOctets"], 1)] = (ber.COUNTER32, 5)
+        responder.endpoints[BAD].table = type(responder.endpoints[BAD].table).from_values(wrapped)
+        _poll(collector, rounds=1)
+    finally:
+        responder.shutdown()
+    state = collector.states["bad-sw"]
+    assert state.up and state.wraps == 1
+    assert state.octets["ifHCInOctets"] == 15
+    text = generate_text(collector.metrics).decode()
+    assert 'ifInOctets{device="bad-sw",site="government-001",category="government",role="access",ifIndex="1",' \
+           'ifName="GigabitEthernet0/1",ifAlias=""} 5' in text
+    assert 'ifHCInOctets{device="bad-sw"' not in text
