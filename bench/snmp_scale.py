@@ -3,7 +3,7 @@
 
 Each size is a district made from the lab's own (about 96 % APs, like the real district), every
 device on its own loopback address, all served by one fast simulated agent process
-(nms/lab/fastagent.py). For each size:
+(lab/fastagent.py). For each size:
 
 * a fresh collector process loads the inventory (``inventory_load_s``), polls one warm-up cycle
   and one measured cycle (``collector_cpu_s``), then renders one /metrics exposition
@@ -74,7 +74,7 @@ def make_district(n: int, out: Path, port: int) -> Path:
 
 async def _collector_run(config: Path, community: str) -> dict:
     from collectors.snmp.service import SnmpCollector
-    from nms.district import load_district
+    from nms.app.district import load_district
     from nms.exposition import stream
     from nms.secrets import SecretResolver
 
@@ -115,13 +115,13 @@ def collector_main(config: str, community: str) -> int:
 def run_size(n: int, workdir: Path) -> dict:
     from snmp_cycle import run_exporter
 
-    from nms.district import load_district
+    from nms.app.district import load_district
     from nms.secrets import SecretResolver
 
     port = free_udp_port()
     community = pysecrets.token_hex(8)
     config = make_district(n, workdir / f"d{n}", port)
-    agent = subprocess.Popen([sys.executable, "-m", "nms.lab.fastagent", "--config", str(config), "--port", str(port),
+    agent = subprocess.Popen([sys.executable, "-m", "lab.fastagent", "--config", str(config), "--port", str(port),
                               "--community", community], cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         line = agent.stdout.readline() if agent.stdout else ""

@@ -2,7 +2,7 @@
 
 snmpsim spends about a millisecond of CPU per varbind, so it cannot serve 10,000 devices on two
 cores. This responder serves every device of a profile from one OID table (built from the lab's
-own data generator, :mod:`nms.lab.agentdata`, for a representative device), computes values at
+own data generator, :mod:`lab.agentdata`, for a representative device), computes values at
 request time (counters move, sysUpTime advances), and caches each encoded reply body for one
 second per (table, request): a reply to the next device asking the same thing is that body with
 the request's own request-id put in front.
@@ -10,7 +10,7 @@ the request's own request-id put in front.
 Per device it can also misbehave as real agents do (``cap``: at most that many varbinds per reply,
 the legal short replies of RFC 3416 §4.2.3). It only ever binds and answers loopback addresses.
 
-Run: ``python -m nms.lab.fastagent --config DIR/nms.yaml --port P [--community C]``; it prints
+Run: ``python -m lab.fastagent --config DIR/nms.yaml --port P [--community C]``; it prints
 ``ready <devices>`` on stdout once every socket is bound.
 """
 
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collectors.snmp import ber
-from nms.district import District, load_district
+from lab import agentdata, dynamics
+from lab.faults import Faults
+from nms.app.district import District, load_district
 from nms.inventory.models import Device
-from nms.lab import agentdata, dynamics
-from nms.lab.faults import Faults
 
 _GET, _GETNEXT, _GETBULK = 0xA0, 0xA1, 0xA5
 _TAGS = {agentdata.INTEGER: ber.INTEGER, agentdata.OCTETS: ber.OCTET_STRING, agentdata.OID: ber.OID,

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 from collectors.snmp import ber
 from collectors.snmp.plan import ENT_PHYSICAL_NAME, ENT_SENSOR, IF_TABLE, IF_X_TABLE, SYSTEM_SCALARS
-from nms.lab import fastagent
-from nms.lab.fastagent import Endpoint, FastAgent, OidTable
+from lab import fastagent
+from lab.fastagent import Endpoint, FastAgent, OidTable
 
 Values = dict[tuple[int, ...], tuple[int, object]]
 BEHAVIOURS = ("normal", "short", "loop", "out_of_order", "ignore_max_repetitions", "too_big", "duplicate",

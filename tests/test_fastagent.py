@@ -7,8 +7,8 @@ import threading
 import time
 
 from collectors.snmp import ber
-from nms.district import DEFAULT_CONFIG, load_district
-from nms.lab.fastagent import FastAgent, tables_for
+from lab.fastagent import FastAgent, tables_for
+from nms.app.district import DEFAULT_CONFIG, load_district
 from tests.snmp_agents import bulkwalk
 
 

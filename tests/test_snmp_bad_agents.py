@@ -18,7 +18,7 @@ import pytest
 from collectors.snmp import ber
 from collectors.snmp.plan import ENT_SENSOR, IF_TABLE, IF_X_TABLE
 from collectors.snmp.service import SnmpCollector
-from nms.district import load_district
+from nms.app.district import load_district
 from nms.exposition import generate_text
 from nms.secrets import SecretResolver
 from tests.district_builder import device, write_district

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from collectors.snmp.service import SnmpCollector
+from lab import agentdata
+from lab.faults import Faults
 from nms.exposition import generate_text
-from nms.lab import agentdata
-from nms.lab.faults import Faults
 from nms.secrets import SecretResolver
 
 
