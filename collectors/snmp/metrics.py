@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,6 +41,21 @@ _VALUE_MIN, _VALUE_MAX = -(2**63), 2**64 - 1
 _SCALES = range(1, 18)
 _PRECISIONS = range(-8, 10)
 _SENSOR_OK = 1
+
+
+class Block:
+    """One device's rendered exposition: every family's lines in one bytes, with their ends."""
+
+    __slots__ = ("data", "ends")
+
+    def __init__(self, parts: list[bytes]):
+        self.data = b"".join(parts)
+        self.ends = array("I")
+        end = 0
+        for part in parts:
+            end += len(part)
+            self.ends.append(end)
+
 
 
 class Family(NamedTuple):
@@ -277,43 +293,28 @@ def _render_agent_data(block: _Block, state: DeviceState, base: str, sample: Dev
             block.add(name, base, value)
 
 
+# A block is stored with these placeholders for the device's label sets, filled in at scrape time:
+# the labels are most of every line, and a reload that moves a device needs no re-rendering.
+# Label values never contain control characters (device strings with them are shown as hex).
+_BASE, _SHORT, _NAME = "\x00", "\x01", "\x02"
+
+
 def device_labels(state: DeviceState) -> str:
-    return _device_labels(*_label_key(state))
+    return (f'device="{escape_label(state.device.name)}",site="{escape_label(state.site)}",'
+            f'category="{escape_label(state.category)}",role="{state.device.role.value}"')
 
 
-def _label_key(state: DeviceState) -> tuple[str, str, str, str]:
-    return state.device.name, state.site, state.category, state.device.role.value
+def _substitutions(state: DeviceState) -> tuple[tuple[bytes, bytes], ...]:
+    name = f'device="{escape_label(state.device.name)}"'
+    return ((_BASE.encode(), device_labels(state).encode()),
+            (_SHORT.encode(), f'{name},role="{state.device.role.value}"'.encode()),
+            (_NAME.encode(), name.encode()))
 
 
-def _device_labels(name: str, site: str, category: str, role: str) -> str:
-    return (f'device="{escape_label(name)}",site="{escape_label(site)}",'
-            f'category="{escape_label(category)}",role="{role}"')
-
-
-def _short_labels(name: str, role: str) -> str:
-    return f'device="{escape_label(name)}",role="{role}"'
-
-
-def _relabel(cached: tuple, state: DeviceState) -> tuple[bytes, ...]:
-    """The cached block with the device's new labels (label values are escaped, so the old label
-    set cannot occur anywhere else in a line)."""
-    (_version, name, site, category, role), block = cached
-    new = _label_key(state)
-    pairs = [("{" + _device_labels(name, site, category, role), "{" + _device_labels(*new)),
-             ("{" + _short_labels(name, role), "{" + _short_labels(new[0], new[3])),
-             ("{" + f'device="{escape_label(name)}",kind=', "{" + f'device="{escape_label(new[0])}",kind=')]
-    out = []
-    for part in block:
-        for old_text, new_text in pairs:
-            part = part.replace(old_text.encode(), new_text.encode())
-        out.append(part)
-    return tuple(out)
-
-
-def render_device(state: DeviceState) -> tuple[bytes, ...]:
+def render_device(state: DeviceState) -> Block:
     """The device's exposition lines, one bytes per family of :data:`DEVICE_FAMILIES`."""
     block = _Block()
-    base = device_labels(state)
+    base = _BASE
     last = state.last
     if last is not None:
         block.add("nms_device_up", base, 1 if last.ok else 0)
@@ -327,7 +328,7 @@ def render_device(state: DeviceState) -> tuple[bytes, ...]:
                     block.lines[i].clear()
                 block.problems["render_failed"] += 1
                 state.note_problem("render_failed", f"{type(exc).__name__}: {exc}")
-    short = _short_labels(state.device.name, state.device.role.value)
+    short = _SHORT
     block.add("nms_snmp_polls_total", short, state.polls)
     for reason, count in state.errors.items():
         block.add("nms_snmp_poll_errors_total", f'{short},reason="{escape_label(reason)}"', count)
@@ -335,13 +336,12 @@ def render_device(state: DeviceState) -> tuple[bytes, ...]:
     block.add("nms_snmp_counter_wraps_total", short, state.wraps)
     for kind in ANOMALY_KINDS:
         if state.anomalies[kind]:
-            block.add("nms_snmp_walk_anomalies_total", f'device="{escape_label(state.device.name)}",kind="{kind}"',
-                      state.anomalies[kind])
+            block.add("nms_snmp_walk_anomalies_total", f'{_NAME},kind="{kind}"', state.anomalies[kind])
     for reason, count in block.problems.items():
         if reason != "render_failed":
             state.note_problem(reason, f"{count} value(s) not shown")
     state.render_problems = block.problems
-    return tuple(["".join(lines).encode() if lines else b"" for lines in block.lines])
+    return Block(["".join(lines).encode() if lines else b"" for lines in block.lines])
 
 
 class SnmpMetrics:
@@ -356,32 +356,35 @@ class SnmpMetrics:
     def refresh(self, state: DeviceState) -> None:
         """Render the device's block now (after each poll); it is served until the next one."""
         block = render_device(state)
-        state.rendered = ((state.version, *_label_key(state)), block)
+        state.rendered = (state.version, block)
         for reason, count in state.render_problems.items():
             self.health.decode_errors[reason] += count
 
-    def _blocks(self, states: list[DeviceState]) -> list[tuple[bytes, ...]]:
+    def _blocks(self, states: list[DeviceState]) -> list[Block]:
         blocks = []
         for st in states:
             cached = st.rendered
-            if cached is None or cached[0][0] != st.version:
+            if cached is None or cached[0] != st.version:
                 self.refresh(st)
                 cached = st.rendered
-            elif cached[0][1:] != _label_key(st):  # a reload moved the device: relabel, data unchanged
-                cached = st.rendered = ((st.version, *_label_key(st)), _relabel(cached, st))
             blocks.append(cached[1])
         return blocks
 
     def expose(self) -> Iterator[bytes]:
         states = list(self.states.values())  # a snapshot: a reload may change the dict meanwhile
         blocks = self._blocks(states)
+        subs = [_substitutions(st) for st in states]
         pending: list[bytes] = []
         size = 0
         for i, header in enumerate(_HEADERS):
             pending.append(header)
-            for block in blocks:
-                part = block[i]
-                if part:
+            for block, (base, short, name) in zip(blocks, subs, strict=True):
+                ends = block.ends
+                start, end = (ends[i - 1] if i else 0), ends[i]
+                if end > start:
+                    part = block.data[start:end].replace(base[0], base[1])
+                    if i >= _RISKY_TO:
+                        part = part.replace(short[0], short[1]).replace(name[0], name[1])
                     pending.append(part)
                     size += len(part)
             if size >= _CHUNK:

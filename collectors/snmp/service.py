@@ -132,8 +132,16 @@ class SnmpCollector:
         """One cycle of a class. Samples are not collected: each is rendered and slimmed as it comes."""
         started = time.perf_counter()
         result = CycleResult()
+        members = self.devices(role)
+        devices = iter(members)
+
+        async def worker() -> None:  # a few workers share the list: no task per device is kept
+            for device in devices:
+                await self._poll_counted(device, result)
+
+        workers = min(self.district.settings.polling.concurrency, len(members))
         try:
-            await asyncio.gather(*(self._poll_counted(d, result) for d in self.devices(role)))
+            await asyncio.gather(*(worker() for _ in range(workers)))
         except asyncio.CancelledError:  # the service is stopping: an unfinished cycle is not an error
             log.debug("SNMP cycle for %s cancelled at shutdown", role.value)
             return result

@@ -59,7 +59,7 @@ class DeviceState:
     anomalies: Counter[str] = field(default_factory=Counter)  # GETBULK anomalies (walk.ANOMALY_KINDS)
     down_since: float | None = None  # wall clock of the first failed poll of the current outage
     version: int = 0  # bumped by every poll: the rendered block below is valid for one version
-    rendered: tuple[tuple, tuple[bytes, ...]] | None = None
+    rendered: tuple[int, object] | None = None  # (version, metrics.Block)
     render_problems: Counter[str] = field(default_factory=Counter)
     _noted: set[str] = field(default_factory=set)
 
@@ -87,6 +87,8 @@ class DeviceState:
         last = self.last
         if last is not None and last.columns and not last.columns.keys() <= KEPT_COLUMNS:
             last.columns = {k: v for k, v in last.columns.items() if k in KEPT_COLUMNS}
+        if last is not None:  # numbers (sysUpTime...) stay; strings are in the rendered labels
+            last.scalars = {k: v for k, v in last.scalars.items() if type(v) is int}
 
     def _log_transition(self, sample: DeviceSample) -> None:
         where = f"{self.device.name} ({self.device.address}:{self.device.port})"
