@@ -94,10 +94,15 @@ def parse_output(text: str) -> dict[str, str]:
 
 
 def text_of(value: str) -> str:
-    """A string value as net-snmp printed it: quoted text, or hex bytes (UTF-8 Korean)."""
+    """A string value as net-snmp printed it: quoted text, or hex bytes (Korean in UTF-8, or in CP949
+    as the lab's Dasan switches send it)."""
     inner = value.strip('"').strip()
     if re.fullmatch(r"([0-9A-F]{2} ?)+", inner):
-        return bytes.fromhex(inner.replace(" ", "")).decode("utf-8")
+        raw = bytes.fromhex(inner.replace(" ", ""))
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp949")
     return inner
 
 
@@ -205,7 +210,7 @@ def test_v2c_walk_serves_switch_tables(small_lab: SmallLab) -> None:
     assert {"1", "2"} <= set(oper)  # up and down ports
     assert any(oid.startswith("1.3.6.1.2.1.25.3.3.1.2.") for oid in got)  # hrProcessorLoad
     sensor_types = {v for oid, v in got.items() if oid.startswith("1.3.6.1.2.1.99.1.1.1.1.")}
-    assert sensor_types == {"8"}
+    assert sensor_types == {"8", "4"}  # celsius, and the 12 V rail in voltsDC
     # every value served is the data file's (dynamic ones aside)
     data = small_lab.data("acc-sw-01")
     assert set(got) <= set(data)

@@ -24,8 +24,10 @@ from tests.service_runner import RunningService, wait_for
 
 
 def test_reboot_counts_as_reboot_and_wrap_as_wrap(lab_district, lab_run_dir):
-    """ap-park-01 reboots every 3 s; acc-sw-01's busiest port passes 2^64 after 3 s."""
-    options = LabOptions(down=[], reboot=["ap-park-01"], reboot_interval=3, wrap=["acc-sw-01"], wrap_after=3)
+    """ap-park-01 reboots every 3 s; acc-sw-01's busiest port passes 2^64 10 s after the lab starts
+    (starting the agents alone can take several seconds on a loaded machine)."""
+    options = LabOptions(down=[], reboot=["ap-park-01"], reboot_interval=3, wrap=["acc-sw-01"], wrap_after=10)
+    started = time.monotonic()
     with start_agents(lab_district, lab_run_dir, options=options) as agents:
         collector = SnmpCollector(lab_district, SecretResolver(agents.secrets_dir, environ={}))
         switch = next(d for d in collector.devices() if d.name == "acc-sw-01")
@@ -44,7 +46,7 @@ def test_reboot_counts_as_reboot_and_wrap_as_wrap(lab_district, lab_run_dir):
             finally:
                 collector.poller.close()
 
-        asyncio.run(poll_for(8))
+        asyncio.run(poll_for(max(4.0, started + 14 - time.monotonic())))
     switch_state, ap_state = collector.states["acc-sw-01"], collector.states["ap-park-01"]
     assert switch_state.wraps >= 1, "the Counter64 passed 2^64 during the polls"
     assert switch_state.reboots == 0, "a wrap is not a reboot"
