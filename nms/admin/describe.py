@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import yaml
+from nms.configfile import ConfigError, load_text
 
 Translate = Callable[..., str]
 _DAY_ORDER = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -20,9 +20,9 @@ _HANDLED = {"announcements", "hours", "departments", "call_limit", "protection",
 def describe_ivr_change(old_text: str, new_text: str, _: Translate) -> list[str]:
     """Sentences for the change from ``old_text`` to ``new_text`` (both ivr.yaml), in the UI's language."""
     try:
-        old = yaml.safe_load(old_text) or {}
-        new = yaml.safe_load(new_text) or {}
-    except yaml.YAMLError:
+        old = load_text(old_text) or {}
+        new = load_text(new_text) or {}
+    except ConfigError:
         return [_("chg_unreadable")]
     if not isinstance(old, dict) or not isinstance(new, dict):
         return [_("chg_unreadable")]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import yaml
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 
 from ivr.config import IvrConfig
@@ -19,6 +18,7 @@ from nms.admin.drafts import MAX_DRAFT_CHARS, Draft, DraftStore
 from nms.admin.i18n import translate_current
 from nms.admin.users import Role
 from nms.admin.views import address, report, requires
+from nms.configfile import load_text
 
 bp = Blueprint("publish", __name__, url_prefix="/phone")
 HISTORY_DEPTH = 50  # versions searched for an announcement's previous text
@@ -53,7 +53,7 @@ def _previous(config: IvrConfig) -> dict[str, tuple[str, str]]:
         if not pending:
             break
         try:
-            old = (yaml.safe_load(store.read_version(entry.version)) or {}).get("announcements") or {}
+            old = (load_text(store.read_version(entry.version)) or {}).get("announcements") or {}
         except Exception:  # an unreadable old version has nothing to offer
             continue
         for key in list(pending):
