@@ -68,6 +68,8 @@ DEVICE_FAMILIES: tuple[Family, ...] = (
     Family("nms_device_up", "gauge", "1 if the last SNMP poll of the device succeeded, else 0"),
     Family("nms_snmp_poll_duration_seconds", "gauge", "Duration of the device's last poll"),
     Family("nms_snmp_last_poll_timestamp_seconds", "gauge", "When the device's last poll started"),
+    Family("nms_device_down_since_timestamp_seconds", "gauge", "Start of the first failed poll since the device "
+           "last answered (or since the service started); absent while it answers"),
     Family("sysUpTime", "gauge", "The time since the network management portion of the system was last "
            "re-initialized (SNMPv2-MIB), in hundredths of a second"),
     Family("nms_device_system_info", "gauge", "SNMPv2-MIB system group of the device, as labels (value 1)"),
@@ -320,6 +322,8 @@ def render_device(state: DeviceState) -> Block:
         block.add("nms_device_up", base, 1 if last.ok else 0)
         block.add("nms_snmp_poll_duration_seconds", base, last.duration)
         block.add("nms_snmp_last_poll_timestamp_seconds", base, last.started)
+        if state.down_since is not None:
+            block.add("nms_device_down_since_timestamp_seconds", base, state.down_since)
         if last.ok:
             try:
                 _render_agent_data(block, state, base, last)
