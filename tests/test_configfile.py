@@ -26,7 +26,7 @@ def test_yaml_1_2_core_schema():
     ("? [1]\n: 2\n", 1, "invalid key"),
     ("a: !!int x\n", 1, "a: invalid value: 'x' is not an integer"),
     ("a: !custom 1\n", 1, "unsupported tag !custom"),
-    ("a: [1\n", 2, "malformed YAML"),
+    ("a: [1\n", 1, "malformed YAML"),  # the line where the unclosed list began
 ])
 def test_bad_documents_are_located_problems(text, line, message):
     with pytest.raises(ConfigError) as err:
