@@ -73,7 +73,8 @@ def dashboard() -> Dashboard:
               [Target(f"nms_device_cpu_load_percent{{{_SEL}}}", "{{device}}")],
               width=8, height=8, unit="percent", min=0, max=100),
         Panel("메모리·저장소 사용률 · Memory and storage used", "timeseries", [Target(
-            f"nms_storage_used_bytes{{{_SEL}}} / nms_storage_size_bytes{{{_SEL}}}", "{{device}} {{storage}}")],
+            f"nms_storage_used_bytes{{{_SEL}}} / nms_storage_size_bytes{{{_SEL}}}",
+            "{{device}} {{hrStorageDescr}} ({{hrStorageIndex}})")],
             width=8, height=8, unit="percentunit", min=0, max=1),
         Panel("온도 · Temperature", "timeseries",
               [Target(f"nms_device_temperature_celsius{{{_SEL}}}", "{{device}} sensor {{sensor}}")],

@@ -109,7 +109,8 @@ def dashboard() -> Dashboard:
               width=8, height=7, unit="percent", min=0, max=100,
               thresholds=[(None, "green"), (80, "yellow"), (95, "red")]),
         Panel("메모리·저장소 · Memory and storage used", "timeseries", [Target(
-            f"nms_storage_used_bytes{{{_DEV}}} / nms_storage_size_bytes{{{_DEV}}}", "{{storage}}")],
+            f"nms_storage_used_bytes{{{_DEV}}} / nms_storage_size_bytes{{{_DEV}}}",
+            "{{hrStorageDescr}} ({{hrStorageIndex}})")],
             width=8, height=7, unit="percentunit", min=0, max=1,
             thresholds=[(None, "green"), (0.8, "yellow"), (0.95, "red")]),
         Panel("온도 · Temperature", "timeseries", [Target(
