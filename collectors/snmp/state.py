@@ -3,7 +3,10 @@
 Raw IF-MIB values are exported as the device reports them (as snmp_exporter does). Site rollups
 need sums that survive reboots and wraps, so they accumulate per-poll deltas here: a drop in
 sysUpTime is a reboot (the new value counts from zero), a drop in a counter without one is a wrap
-(the distance to the counter's maximum is added). Interfaces without 64-bit counters (agents
+(the distance to the counter's maximum is added) when that distance fits the link in the time
+between the polls. Otherwise the counter was reset (a reboot that fell between the sysUpTime read
+and the counter walk, or counters cleared by hand): nothing is added for that poll, and the next
+poll counts from the reset value, so a reset never adds 2^64 bytes to a site. Interfaces without 64-bit counters (agents
 without ifXTable) are summed from the 32-bit ``ifInOctets``/``ifOutOctets``.
 
 State changes are logged once: a device going down (with the reason), coming back (with the
@@ -35,6 +38,21 @@ def _octets(sample: DeviceSample, wide: str, narrow: str) -> dict[tuple[int, ...
     out = dict(sample.columns.get(narrow) or {})
     out.update(sample.columns.get(wide) or {})
     return out
+
+
+WRAP_SLACK_BYTES = 1 << 20
+"""Allowance over the link's capacity for a wrap (polls are timed by the collector, not the agent)."""
+
+
+def plausible_wrap(distance: int, width: int, speed_mbps: object, elapsed: float) -> bool:
+    """Whether a counter drop that implies ``distance`` bytes travelled is a wrap rather than a reset.
+
+    With the interface's ``ifHighSpeed`` known, the distance must fit twice the link's capacity over
+    the time between the polls; without it, it must be under half the counter's range (a reset from
+    anywhere but the top implies a distance near the whole range)."""
+    if type(speed_mbps) is int and speed_mbps > 0:
+        return distance <= speed_mbps * 125_000 * 2 * max(elapsed, 1.0) + WRAP_SLACK_BYTES
+    return distance < width // 2
 
 
 def _duration(seconds: float) -> str:
@@ -113,6 +131,8 @@ class DeviceState:
             old_up > TICKS_WRAP - 100 * 3600 and new_up < 100 * 3600)
         if rebooted:
             self.reboots += 1
+        speeds = new.columns.get("ifHighSpeed") or {}
+        elapsed = new.started - old.started
         for key, (wide, narrow) in ROLLUP_COLUMNS.items():
             before, after = _octets(old, wide, narrow), _octets(new, wide, narrow)
             total = 0
@@ -127,6 +147,10 @@ class DeviceState:
                 elif value >= prior[1]:
                     total += value - prior[1]
                 else:
-                    self.wraps += 1
-                    total += value + _WIDTH.get(tag, 1 << 64) - prior[1]
+                    width = _WIDTH.get(tag, 1 << 64)
+                    distance = value + width - prior[1]
+                    speed = speeds.get(index, (None, None))[1]
+                    if plausible_wrap(distance, width, speed, elapsed):
+                        self.wraps += 1
+                        total += distance
             self.octets[key] += total
