@@ -29,9 +29,10 @@ from panoramisk.message import Message
 
 from ivr.ami_protocol import AmiConnection, AmiError
 from ivr.config import IvrConfig
+from ivr.control import AsteriskControl, control_socket_for, decrypt_caller
 from ivr.events import EventStore, ProtectionEvent, mask_number
 from ivr.metrics import IvrStats
-from ivr.render import EVENT_FAMILY, RenderOptions, config_id, render
+from ivr.render import EVENT_FAMILY, RenderOptions, caller_hash_key, config_id, render
 from ivr.trunk import TRUNK_EVENTS, TrunkMonitor
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ class IvrController:
                 continue
             kind, seq, dept, line, caller, rec, ts, did = fields[:8]
             new += self._store(ProtectionEvent(event_id, _float(ts), kind, _int(seq), dept, _int(line), did,
-                                               caller, rec or None), source="outbox")
+                                               self._caller(caller), rec or None), source="outbox")
         if entries:
             log.info("outbox drained: %d entries, %d new", len(entries), new)
         return new
@@ -222,7 +223,8 @@ class IvrController:
             if kind == "NmsProtection":
                 self._store(ProtectionEvent(
                     msg.get("EventId"), _float(msg.get("Time")), msg.get("Kind"), _int(msg.get("Count")),
-                    msg.get("Department"), _int(msg.get("Line")), msg.get("Did", ""), msg.get("Caller", ""),
+                    msg.get("Department"), _int(msg.get("Line")), msg.get("Did", ""),
+                    self._caller(msg.get("Caller", "")),
                     msg.get("Recording") or None), source="event")
                 label = "protection"
             elif kind == "NmsCallStart":
@@ -272,7 +274,20 @@ class IvrController:
     async def _ack(self, conn: AmiConnection, event_id: str) -> None:
         """The event is stored: remove it from the AstDB outbox (a failure only means a harmless replay)."""
         with contextlib.suppress(AmiError):
-            await conn.action({"Action": "DBDel", "Family": EVENT_FAMILY, "Key": event_id})
+            await self._control().db_del(EVENT_FAMILY, event_id)
+
+    def _caller(self, field: str) -> str:
+        """The number the dialplan sent encrypted (see ivr.render nms-event); only ever held in memory."""
+        if self.render_options is None:
+            return field
+        return decrypt_caller(caller_hash_key(self.render_options(self.config)), field)
+
+    def _control(self) -> AsteriskControl:
+        """Asterisk's control socket, for what the read-only AMI account may not do (see ivr.control)."""
+        if self.asterisk_etc is None or self.render_options is None:
+            raise AmiError("this controller was started without an Asterisk configuration directory")
+        d = self.render_options(self.config).directories
+        return AsteriskControl(control_socket_for(self.asterisk_etc, d.etc, d.run))
 
     # --- operations for the admin page ----------------------------------------------------------
 
@@ -288,7 +303,7 @@ class IvrController:
         """End a call, named by its unique id or its channel."""
         live = self.calls.get(call)
         channel = live.channel if live else call
-        await self._connection().ok({"Action": "Hangup", "Channel": channel, "Cause": "16"})
+        await self._control().hangup(channel)
 
     async def running_config_id(self) -> str:
         resp = await self._connection().ok({"Action": "Getvar", "Variable": "NMS_CONFIG_ID"})
@@ -302,10 +317,11 @@ class IvrController:
         """
         if self.asterisk_etc is None or self.render_options is None:
             raise AmiError("this controller was started without an Asterisk configuration directory")
-        conn = self._connection()
+        self._connection()
         render(config, self.asterisk_etc, self.render_options(config))
+        control = self._control()
         for module in ("pbx_config", "features", "res_pjsip.so"):
-            await conn.ok({"Action": "Reload", "Module": module}, timeout=15)
+            await control.reload_module(module)
         expected = config_id(config)
         deadline = time.monotonic() + 5
         running = ""

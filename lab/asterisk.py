@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nms.store import write_new_secret
+
 log = logging.getLogger(__name__)
 
 DEFAULT_ROOTFS = Path("/var/cache/nms/asterisk-rootfs")
@@ -163,8 +165,9 @@ class AsteriskInstance:
             env["DONT_FAKE_MONOTONIC"] = "1"
         log_file = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         try:
+            # umask 027: recordings (MixMonitor) 0640 in 0750 directories, nothing world-readable.
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                                         env=env, start_new_session=True)
+                                         env=env, start_new_session=True, umask=0o027)
         finally:
             log_file.close()
         deadline = time.monotonic() + timeout
@@ -237,6 +240,27 @@ class AsteriskInstance:
         shutil.rmtree(self.host_path(self.base), ignore_errors=True)
 
 
+def pbx_gid(root: Path) -> int:
+    """The group id of the PBX's ``asterisk`` group in the root filesystem (0 if it has none)."""
+    try:
+        for line in (root / "etc/group").read_text().splitlines():
+            name, _pw, gid, *_ = line.split(":")
+            if name == "asterisk":
+                return int(gid)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def prepare_recordings_dir(root: Path, path: Path) -> Path:
+    """Call recordings live in a 0750 directory of the PBX's group; setgid, so what Asterisk creates
+    inside (per-department directories, 0640 files under its umask 027) belongs to that group too."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chown(path, 0, pbx_gid(root))
+    os.chmod(path, 0o2750)
+    return path
+
+
 def sounds_dir(root: Path, language: str = "ko") -> Path:
     """The host path of ``sounds/<language>/nms`` inside the root filesystem."""
     return root / "usr/share/asterisk/sounds" / language / "nms"
@@ -253,9 +277,8 @@ def ensure_secrets(secrets_dir: Path, config) -> None:
         names += [reg.username_secret, reg.password_secret]
     for name in names:
         path = secrets_dir / name
-        if not path.exists():
-            path.write_text(_secrets.token_urlsafe(24) + "\n")
-            path.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            write_new_secret(path, (_secrets.token_urlsafe(24) + "\n").encode())
 
 
 @dataclass
@@ -303,7 +326,7 @@ def start_lab_asterisk(config, run_dir: Path, *, name: str = "lab", faketime: st
     render(config, inst.etc_dir, options)
     (inst.etc_dir / "extensions_lab.conf").write_text(lab_extensions or "; no lab extensions\n")
     build_prompts(config, sounds_dir(root, config.language), progress=False)
-    inst.host_path(config.recordings.directory).mkdir(parents=True, exist_ok=True)
+    prepare_recordings_dir(root, inst.host_path(config.recordings.directory))
     inst.start()
     return LabAsterisk(instance=inst, config=config, secrets_dir=secrets_dir)
 

@@ -46,6 +46,7 @@ from ivr.config import WEEKDAY_ORDER, Department, IvrConfig, load_config, minute
 from ivr.events import mask_number
 from ivr.render import AmiUser
 from lab import processes
+from nms.store import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +114,7 @@ def ensure_caller_secret(secrets_dir: Path) -> str:
             return value
     Path(secrets_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
     value = secrets.token_urlsafe(24)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(value + "\n")
+    atomic_write_bytes(path, (value + "\n").encode(), 0o600)
     return value
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collectors.snmp.config import Credential, SnmpConfig
+from nms.store import atomic_write_bytes
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class LabCredential:
                 "-A", self.auth_key or "", "-x", self.priv_protocol or "", "-X", self.priv_key or ""]
 
 
+
 def _secret(directory: Path, name: str, length: int) -> str:
     path = directory / name
     try:
@@ -44,10 +46,7 @@ def _secret(directory: Path, name: str, length: int) -> str:
         pass
     # Hex only: a community is also a data file name for snmpsim, and keys pass through argv files.
     value = secrets.token_hex(length)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(value + "\n")
-    os.chmod(path, 0o600)
+    atomic_write_bytes(path, (value + "\n").encode(), 0o600)
     return value
 
 
@@ -86,8 +85,7 @@ def ensure_admin_login(users_db: Path, secrets_dir: Path) -> tuple[str, Path]:
         if store.count() == 0:
             password = secrets.token_urlsafe(18)
             store.create(LAB_ADMIN, Role.ADMIN, password)
-            password_file.write_text(password + "\n", encoding="utf-8")
-            os.chmod(password_file, 0o600)
+            atomic_write_bytes(password_file, (password + "\n").encode(), 0o600)
     finally:
         store.close()
     return LAB_ADMIN, password_file

@@ -19,7 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,23 +81,37 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Replace ``path`` with ``data`` so that readers see either the old or the new bytes."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` so that readers see either the old or the new bytes.
+
+    The temporary file is created with ``mode`` (``O_EXCL``, a random name) before any byte is
+    written, so a secret is never readable by others, not even for a moment. The default, 0600,
+    is right for anything that might hold a secret; pass e.g. 0o644 for files others must read.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), mode)
     try:
+        os.fchmod(fd, mode)  # exactly ``mode``, whatever the umask
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
     _fsync_dir(path.parent)
+
+
+def write_new_secret(path: Path, data: bytes) -> None:
+    """Create ``path`` holding a secret: mode 0600 from the first byte, never over an existing file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 class ConfigStore:
@@ -228,7 +242,7 @@ class ConfigStore:
                 seq += 1
                 self._record(seq, old, old_version, logged, author="",
                              message="version found on disk (not written through the store)")
-            mode = self.path.stat().st_mode & 0o7777 if old is not None else None
+            mode = self.path.stat().st_mode & 0o7777 if old is not None else 0o600
             seq += 1
             stored = self._store_content(seq, data, new_version, logged)
             atomic_write_bytes(self.path, data, mode)

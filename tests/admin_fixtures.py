@@ -176,7 +176,7 @@ def start_stack(base: Path, name: str | None = None, inventory: Path | None = No
         extra_ami_users=(AmiUser(LAB_USER, lab_secret, ("all",), ("all",)),)))
     (inst.etc_dir / "extensions_lab.conf").write_text(STAFF_SIM)
     build_prompts(config, inst.host_path(f"{directories.data}/sounds/ko/nms"), progress=False)
-    inst.host_path(config.recordings.directory).mkdir(parents=True, exist_ok=True)
+    lab.prepare_recordings_dir(root, inst.host_path(config.recordings.directory))
     inst.start()
 
     district = load_district(config_path)
