@@ -122,7 +122,10 @@ class AudioLibrary:
         return sha
 
     def synthesize(self, text: str, language: str) -> str:
-        """Korean TTS of ``text`` (espeak-ng + sox); returns the stored file's id."""
+        """Korean TTS of ``text`` (espeak-ng + sox), or the one made before; returns the stored file's id."""
+        known = self.manifest()["tts"].get(text_key(text, language))
+        if known and self.blob(known).exists():
+            return known
         with tempfile.TemporaryDirectory(prefix="nms-admin-tts-") as tmp:
             out = prompts.speak(text, Path(tmp) / "tts.wav", voice=language)
             sha = self._store(out)

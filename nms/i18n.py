@@ -98,7 +98,19 @@ CATALOG: dict[str, tuple[str, str]] = {
     "err_password_current": ("현재 비밀번호가 맞지 않습니다.", "The current password is wrong."),
     "err_password_confirm": ("새 비밀번호 두 개가 서로 다릅니다.", "The two new passwords differ."),
     "err_password_short": ("비밀번호는 {n}자 이상이어야 합니다.", "A password needs at least {n} characters."),
-    "err_password_weak": ("비밀번호가 너무 단순합니다.", "The password is too simple."),
+    "err_password_weak": ("비밀번호가 너무 단순합니다. 흔한 단어, 연속된 숫자나 자판 배열, 반복은 쓸 수 없습니다.",
+                          "The password is too simple: no common words, sequences, keyboard patterns or repeats."),
+    "err_password_long": ("비밀번호는 {n}자 이하여야 합니다.", "A password may have at most {n} characters."),
+    "err_busy": ("지금 로그인 요청이 너무 많습니다. 잠시 뒤에 다시 시도해 주십시오.",
+                 "Too many logins at this moment. Try again shortly."),
+    "v_yaml_alias": ("파일에 YAML 별칭(*이름)이 있습니다. 별칭은 쓸 수 없으니 값을 직접 적어 주십시오.",
+                     "The file uses YAML aliases (*name), which are not allowed: write the values out."),
+    "v_target_not_allowed": ("{target} 은(는) 허용된 내선·대기열이 아닙니다. 관리자가 정한 목록(nms.yaml admin.dial_targets)"
+                             "이나 등록된 전화기 중에서 고르십시오.",
+                             "{target} is not an allowed extension or queue: choose one of the phones or of the "
+                             "list the administrator set (admin.dial_targets in nms.yaml)."),
+    "v_call_limit_range": ("통화 시간 제한은 {lo}초에서 {hi}초 사이여야 합니다 (관리자 설정).",
+                           "A call time limit must be between {lo} and {hi} seconds (set by the administrator)."),
     "err_user_name_invalid": ("아이디는 영문 소문자로 시작하고 영문 소문자, 숫자, . _ - 만 쓸 수 있습니다 (2~32자).",
                               "A user name starts with a lower-case letter and has 2-32 of a-z 0-9 . _ -"),
     "err_user_exists": ("이미 있는 아이디입니다: {n}", "That user already exists: {n}"),
@@ -259,6 +271,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "result_applied": ("적용됨", "applied"), "result_saved": ("저장됨 (미적용)", "saved (not live)"),
     "result_restored": ("실패·복구됨", "failed, restored"), "result_refused": ("거부됨", "refused"),
     "result_conflict": ("충돌 (덮어쓰지 않음)", "conflict (not overwritten)"), "result_done": ("완료", "done"),
+    "result_pending": ("저장됨, 적용 결과 없음 (중단됨)", "written; no apply result (interrupted)"),
     # validation
     "v_required": ("꼭 입력해야 합니다.", "This is required."),
     "v_pattern": ("형식이 맞지 않습니다.", "The format is not right."),

@@ -32,8 +32,14 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_time ON audit(time);
 """
 #: Schema versions of audit.sqlite3 (nms.database): 1 is the format from before versions were kept.
-MIGRATIONS = [SCHEMA]
+MIGRATIONS = [SCHEMA,
+              # 2: login rows are pruned by action (see MAX_LOGIN_ROWS)
+              "CREATE INDEX IF NOT EXISTS audit_action ON audit(action, id);"]
 MAX_DIFF = 200_000
+MAX_FIELD = 2000  # user, address, target, summary and detail are cut to this (they may come from a stranger)
+#: Login rows kept (failures from strangers included); older ones are dropped, so that nobody can
+#: grow the database without bound by trying passwords. Changes are never dropped.
+MAX_LOGIN_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -70,18 +76,40 @@ class AuditLog:
     def __init__(self, path: Path | str):
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # 0600 before SQLite writes a byte
         self._lock = threading.Lock()
         self._db = open_database(path, MIGRATIONS, synchronous="FULL")
 
     def record(self, *, user: str, action: str, target: str, summary: str, result: str, diff: str = "",
                applied: bool | None = None, detail: str = "", address: str = "", version: str = "") -> int:
-        row = (time.time(), user, address, action, target, summary, diff[:MAX_DIFF],
-               None if applied is None else int(applied), result, detail, version)
+        cut = lambda v: v[:MAX_FIELD]  # noqa: E731
+        row = (time.time(), cut(user), cut(address), cut(action), cut(target), cut(summary), diff[:MAX_DIFF],
+               None if applied is None else int(applied), cut(result), cut(detail), cut(version))
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO audit(time, user, address, action, target, summary, diff, applied, result, detail, "
                 "version) VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
-            return int(cur.lastrowid)
+            entry_id = int(cur.lastrowid)
+            if action in ("login", "logout") and entry_id % 100 == 0:
+                self._db.execute(
+                    "DELETE FROM audit WHERE action IN ('login', 'logout') AND id < (SELECT id FROM audit WHERE "
+                    "action IN ('login', 'logout') ORDER BY id DESC LIMIT 1 OFFSET ?)", (MAX_LOGIN_ROWS,))
+            return entry_id
+
+    def count_login_rows(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM audit WHERE action IN ('login', 'logout')").fetchone()[0]
+
+    def update(self, entry_id: int, *, result: str, applied: bool | None = None, detail: str = "") -> None:
+        """Complete a row recorded as ``pending`` (a change written to disk) with what happened then."""
+        with self._lock:
+            self._db.execute("UPDATE audit SET result=?, applied=?, detail=? WHERE id=?",
+                             (result, None if applied is None else int(applied), detail[:MAX_FIELD], entry_id))
+
+    def discard(self, entry_id: int) -> None:
+        """Drop a ``pending`` row whose change never reached the disk (a version conflict, redone)."""
+        with self._lock:
+            self._db.execute("DELETE FROM audit WHERE id=? AND result='pending'", (entry_id,))
 
     def entries(self, limit: int = 100, offset: int = 0, action_prefix: str = "") -> list[AuditEntry]:
         with self._lock:

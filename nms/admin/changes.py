@@ -31,7 +31,7 @@ from nms.admin import yamledit
 from nms.admin.audit import text_diff
 from nms.admin.validation import FieldProblem, Invalid, check_file
 from nms.admin.workspace import ConfigFile, Workspace
-from nms.store import SHORT, StoreError, UnknownVersion, VersionConflict
+from nms.store import SHORT, StoreError, UnknownVersion, VersionConflict, version_of
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class Outcome:
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     """Serialises the page's read-edit-write-apply across processes (two admin pages on one host)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -133,32 +133,43 @@ class ChangeManager:
                                    result="conflict", applied=False,
                                    detail=f"based on {base_version[:SHORT]}, file is at {old_version[:SHORT]}")
                 return Outcome("conflict", "changed_meanwhile", version=old_version, audit_id=aid)
-            new_text = text if text is not None else yamledit.edit(old_text, edit)
             try:
+                new_text = text if text is not None else yamledit.edit(old_text, edit)
                 model = self._validate(cf, new_text)
             except Invalid as exc:
                 return Outcome("invalid", "invalid", problems=exc.problems, version=old_version)
+            except yamledit.AliasError as exc:
+                return Outcome("invalid", "invalid", problems=[FieldProblem("", "v_yaml_alias", {}, str(exc))],
+                               version=old_version)
             if new_text == old_text:
                 return Outcome("unchanged", "unchanged", version=old_version, model=model)
             diff = text_diff(old_text, new_text, target)
+            # The audit row exists before the file changes: a crash (kill -9) between writing and
+            # applying leaves a "pending" row, never a change without a trace.
+            aid = audit.record(user=user, address=address, action=action, target=target, summary=summary,
+                               diff=diff, result="pending", version=version_of(new_text))
             try:
                 new_version = cf.store.write(new_text, expected_version=old_version, author=user, message=summary)
             except VersionConflict:
                 # A writer outside the page (e.g. the NetBox import) wrote meanwhile: redo on its version.
+                audit.discard(aid)
                 time.sleep(0.01 * (attempt + 1))
                 continue
-            ok, detail = self._apply(cf, model)
+            except BaseException as exc:
+                audit.update(aid, result="refused", applied=False, detail=f"not written: {exc}")
+                raise
+            try:
+                ok, detail = self._apply(cf, model)
+                if ok is not False and after_apply is not None:
+                    after_apply(model, new_version)
+            except Exception as exc:  # e.g. the announcement audio could not be made: undo the change
+                log.exception("applying %s failed", target)
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
             if ok is False:
                 restored = self._restore(cf, old_text, new_version, user, detail)
-                aid = audit.record(user=user, address=address, action=action, target=target, summary=summary,
-                                   diff=diff, applied=False, result="restored",
-                                   detail=f"{detail}; {restored}", version=new_version)
+                audit.update(aid, applied=False, result="restored", detail=f"{detail}; {restored}")
                 return Outcome("restored", detail, version=old_version, audit_id=aid)
-            if after_apply is not None:
-                after_apply(model, new_version)
-            aid = audit.record(user=user, address=address, action=action, target=target, summary=summary,
-                               diff=diff, applied=bool(ok), result="applied" if ok else "saved",
-                               detail=detail, version=new_version)
+            audit.update(aid, applied=bool(ok), result="applied" if ok else "saved", detail=detail)
             return Outcome("applied" if ok else "saved", detail, version=new_version, model=model, audit_id=aid)
         return Outcome("conflict", "changed_meanwhile", version=cf.store.current_version())
 
@@ -171,7 +182,10 @@ class ChangeManager:
         except (UnknownVersion, StoreError, OSError):
             return False
         paths = section if isinstance(section, list) else [section]
-        base, current = yamledit.load(base_text), yamledit.load(current_text)
+        try:
+            base, current = yamledit.load(base_text), yamledit.load(current_text)
+        except yamledit.AliasError:
+            return False
         return all(_section(base, p) == _section(current, p) for p in paths)
 
     def _restore(self, cf: ConfigFile, old_text: str, failed_version: str, user: str, reason: str) -> str:

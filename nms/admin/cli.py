@@ -30,6 +30,11 @@ def register(subparsers: argparse._SubParsersAction, load: Callable[[Path], Admi
     c.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
     c.add_argument("--state-dir", type=Path, default=None)
     c.set_defaults(func=cmd_create_user, load_district=load)
+    u = sub.add_parser("unlock", help="lift the login lock of a user (from every address) after too many "
+                                      "failed logins; run on the host, so an admin always has a way in")
+    u.add_argument("name")
+    u.add_argument("--state-dir", type=Path, default=None)
+    u.set_defaults(func=cmd_unlock, load_district=load)
 
 
 def _settings(args: argparse.Namespace):
@@ -67,7 +72,10 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         store.create(args.name, role, password)
     except UserError as exc:
         hints = {"password_short": "the password needs at least 10 characters",
-                 "password_weak": "the password is too simple", "user_exists": "that user exists already",
+                 "password_weak": "the password is too simple (a common word, a sequence, a keyboard "
+                                  "pattern or a repeat)",
+                 "password_long": "the password may have at most 256 characters",
+                 "user_exists": "that user exists already",
                  "user_name_invalid": "a name is 2-32 of a-z 0-9 . _ - starting with a letter"}
         print(f"error: {hints.get(exc.code, exc.code)}", file=sys.stderr)
         return 2
@@ -81,6 +89,27 @@ def cmd_create_user(args: argparse.Namespace) -> int:
                  applied=True)
     audit.close()
     print(f"user {args.name} ({role.label}) created in {store.path}")
+    return 0
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    """Failures before now no longer count for this user, from any address; a running page sees it at once."""
+    _district, settings = _settings(args)
+    store = UserStore(settings.users_db or settings.state_dir / "users.sqlite3")
+    try:
+        if store.get(args.name) is None:
+            print(f"error: no user {args.name!r}", file=sys.stderr)
+            return 2
+        store.unlock(args.name)
+    finally:
+        store.close()
+    from nms.admin.audit import AuditLog
+
+    audit = AuditLog(settings.state_dir / "audit.sqlite3")
+    audit.record(user=f"{getpass.getuser()} (cli)", action="user.unlock", target=args.name,
+                 summary=f"unlock logins of {args.name} from the command line", result="done")
+    audit.close()
+    print(f"logins of {args.name} unlocked")
     return 0
 
 

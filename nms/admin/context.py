@@ -20,7 +20,7 @@ class AdminState:
     def __init__(self, workspace: Workspace):
         self.ws = workspace
         self.changes = ChangeManager(workspace)
-        self.logins: dict[str, int] = {"success": 0, "failure": 0, "limited": 0}
+        self.logins: dict[str, int] = {"success": 0, "failure": 0, "limited": 0, "busy": 0}
         self.started = time.time()
 
 

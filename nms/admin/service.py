@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import threading
 from typing import Any
@@ -10,13 +11,29 @@ from typing import Any
 from waitress import create_server
 from waitress.wasyncore import close_all
 
-from nms.admin.app import create_app
+from nms.admin.app import MAX_UPLOAD, create_app
 from nms.admin.interfaces import AdminDistrict, Runner
 from nms.admin.metrics import AdminCollector
 from nms.admin.settings import AdminSettings
 from nms.admin.workspace import Workspace, admin_settings
 
 log = logging.getLogger(__name__)
+CONNECTION_LIMIT = 100
+
+
+def warn_if_exposed(host: str, secure_cookies: bool) -> bool:
+    """Warn (once, at start) when the page listens beyond this host without TLS: passwords and session
+    cookies would cross the network in clear. Returns whether it warned."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback or secure_cookies:
+        return False
+    log.warning("the admin page listens on %s without TLS: passwords and session cookies cross the network in "
+                "clear. Put it behind a TLS proxy and set admin.secure_cookies: true, or listen on 127.0.0.1 "
+                "(see SECURITY.md)", host or "every address")
+    return True
 
 
 class AdminService:
@@ -51,9 +68,14 @@ class AdminService:
         return f"http://{host}:{self.port}"
 
     def start_threads(self) -> None:
+        warn_if_exposed(self.host, self.settings.secure_cookies)
+        # waitress refuses a body over the limit as soon as it sees the headers (413), instead of
+        # reading it all first; headers are capped too, and so are open connections.
         self._server = create_server(self.app, host=self.host, port=self.port, threads=self.settings.threads,
                                      ident="nms-admin", clear_untrusted_proxy_headers=True,
-                                     channel_timeout=60, connection_limit=200)
+                                     channel_timeout=60, connection_limit=CONNECTION_LIMIT,
+                                     max_request_body_size=MAX_UPLOAD + 64 * 1024,
+                                     max_request_header_size=64 * 1024, cleanup_interval=10)
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name="nms-admin", daemon=True)
         self._thread.start()

@@ -8,6 +8,7 @@ password, role or state deletes all of that user's sessions.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import sqlite3
@@ -24,6 +25,9 @@ from nms.database import open_database
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 256  # longer is no stronger, only more work for Argon2 and the form parser
+MAX_NAME = 32
+MIN_SCORE = 3  # zxcvbn: "safely unguessable" (about 10^8 guesses and more)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -42,8 +46,14 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user);
 """
+UNLOCKS = """
+CREATE TABLE IF NOT EXISTS unlocks (
+    user      TEXT PRIMARY KEY,
+    time      REAL NOT NULL       -- login failures before this no longer lock the user out (nms admin unlock)
+);
+"""
 #: Schema versions of users.sqlite3 (nms.database): 1 is the format from before versions were kept.
-MIGRATIONS = [SCHEMA]
+MIGRATIONS = [SCHEMA, UNLOCKS]  # 2: nms admin unlock
 
 
 class Role(IntEnum):
@@ -90,11 +100,29 @@ def _sid_hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def check_password_strength(password: str) -> None:
+def check_password_strength(password: str, user_inputs: tuple[str, ...] = ()) -> None:
+    """Refuse short, overlong, common and trivially patterned passwords (zxcvbn score below 3:
+    dictionary words, keyboard walks, sequences, repeats, dates, the user's own name)."""
     if len(password) < MIN_PASSWORD:
         raise UserError("password_short", str(MIN_PASSWORD))
+    if len(password) > MAX_PASSWORD:
+        raise UserError("password_long", str(MAX_PASSWORD))
     if len(set(password)) < 4:
         raise UserError("password_weak")
+    from zxcvbn import zxcvbn
+
+    if zxcvbn(password, user_inputs=[*user_inputs, "geumcheon", "nms", "admin"])["score"] < MIN_SCORE:
+        raise UserError("password_weak")
+
+
+#: At most this many password checks (Argon2id, ~50 ms of CPU and 64 MiB each) run at once; more
+#: would starve every other page. Logins beyond that wait briefly, then get "busy".
+PASSWORD_CHECKS = threading.BoundedSemaphore(2)
+CHECK_WAIT = 5.0
+
+
+class Busy(RuntimeError):
+    """Too many password checks at once."""
 
 
 class UserStore:
@@ -110,12 +138,24 @@ class UserStore:
         # A hash to verify against when the user does not exist, so both cases take as long.
         self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
 
+    # -- lockouts --------------------------------------------------------------------------------
+
+    def unlock(self, name: str) -> None:
+        """Lift every login lock of ``name`` (``nms admin unlock``): failures before now no longer count."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO unlocks(user, time) VALUES (?, ?)", (name.lower(), time.time()))
+
+    def unlocked_at(self, name: str) -> float:
+        with self._lock:
+            row = self._db.execute("SELECT time FROM unlocks WHERE user=?", (name.lower()[:MAX_NAME],)).fetchone()
+        return float(row[0]) if row else 0.0
+
     # -- users ---------------------------------------------------------------------------------
 
     def create(self, name: str, role: Role, password: str) -> User:
         if not NAME_RE.match(name):
             raise UserError("user_name_invalid")
-        check_password_strength(password)
+        check_password_strength(password, (name,))
         pw_hash = self.hasher.hash(password)
         with self._lock:
             try:
@@ -143,22 +183,31 @@ class UserStore:
             return self._db.execute("SELECT count(*) FROM users").fetchone()[0]
 
     def verify(self, name: str, password: str) -> User | None:
-        """The user if ``password`` is theirs and the account is enabled, else None (same cost either way)."""
+        """The user if ``password`` is theirs and the account is enabled, else None (same cost either way).
+
+        Raises :class:`Busy` when too many checks are running (see PASSWORD_CHECKS).
+        """
+        if len(name) > MAX_NAME or len(password) > MAX_PASSWORD:
+            return None
         with self._lock:
             row = self._db.execute("SELECT pw_hash, disabled FROM users WHERE name=?", (name,)).fetchone()
         pw_hash = row[0] if row else self._dummy
+        if not PASSWORD_CHECKS.acquire(timeout=CHECK_WAIT):
+            raise Busy("too many password checks at once")
         try:
             self.hasher.verify(pw_hash, password)
             ok = row is not None and not row[1]
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
+        finally:
+            PASSWORD_CHECKS.release()
         if ok and self.hasher.check_needs_rehash(pw_hash):
             with self._lock:
                 self._db.execute("UPDATE users SET pw_hash=? WHERE name=?", (self.hasher.hash(password), name))
         return self.get(name) if ok else None
 
     def set_password(self, name: str, password: str) -> None:
-        check_password_strength(password)
+        check_password_strength(password, (name,))
         pw_hash = self.hasher.hash(password)
         self._update(name, "pw_hash=?", (pw_hash,))
 

@@ -62,7 +62,8 @@ class Workspace:
         self.users = UserStore(settings.users_db or state / "users.sqlite3")
         self.audit = AuditLog(state / "audit.sqlite3")
         self.audio = AudioLibrary(state / "audio", settings.sounds_dir)
-        self.limiter = LoginLimiter(settings.login_attempts, settings.login_window)
+        self.limiter = LoginLimiter(settings.login_attempts, settings.login_window,
+                                    unlocked_at=self.users.unlocked_at)
         self._ivr_cache: tuple[str, IvrConfig] | None = None
         self._cache_lock = threading.Lock()
 

@@ -34,7 +34,16 @@ def _yaml(text: str) -> YAML:
     return y
 
 
+class AliasError(ValueError):
+    """The file uses YAML anchors/aliases, which the page refuses to expand (see nms.configfile)."""
+
+
 def load(text: str) -> Any:
+    try:
+        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise AliasError("YAML aliases (*name) are not allowed; write the values out")
+    except yaml.YAMLError:
+        pass  # not YAML PyYAML can parse: ruamel reports it below
     return _yaml(text).load(text)
 
 

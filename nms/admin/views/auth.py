@@ -8,18 +8,28 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 
 from nms.admin.context import state
 from nms.admin.i18n import LANGUAGES, translate_current
-from nms.admin.users import UserError
+from nms.admin.users import MAX_NAME, MAX_PASSWORD, Busy, UserError
 from nms.admin.views import address
 
 bp = Blueprint("auth", __name__)
+MAX_LOGIN_BODY = 16 * 1024
 
 
 def _safe_next(target: str | None) -> str:
-    if not target:
-        return url_for("overview.index")
-    parts = urlsplit(target)
+    """A local path to go to after logging in or switching language; anything else goes home.
+
+    Control characters (CR/LF would split the Location header), backslashes (browsers read ``/\\host``
+    as ``//host``) and anything with a scheme or host are refused.
+    """
+    home = url_for("overview.index")
+    if not target or len(target) > 2000 or any(ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in target):
+        return home
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return home
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("overview.index")
+        return home
     return target
 
 
@@ -38,25 +48,36 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         return render_template("login.html", name="", next=request.args.get("next", ""),
                                no_users=ws.users.count() == 0)
-    name = request.form.get("username", "").strip().lower()
+    # A login form is a few hundred bytes: refuse a big body before parsing it or doing any other work.
+    if (request.content_length or 0) > MAX_LOGIN_BODY:
+        return render_template("error.html", code=413, message=_("err_too_large")), 413
+    raw_name = request.form.get("username", "").strip().lower()
+    name = raw_name[:MAX_NAME]
     password = request.form.get("password", "")
-    nxt = request.form.get("next", "")
+    nxt = request.form.get("next", "")[:2000]
     wait = ws.limiter.retry_after(name, address())
     if wait > 0:
         st.logins["limited"] += 1
-        ws.audit.record(user=name or "?", address=address(), action="login", target=name, summary="login refused",
-                        result="refused", detail="rate limited")
+        if ws.limiter.first_refusal(name, address(), wait):  # once per lock, not per attempt
+            ws.audit.record(user=name or "?", address=address(), action="login", target=name,
+                            summary="login refused", result="refused", detail="rate limited")
         minutes = max(1, int(wait // 60) + 1)
         return render_template("login.html", name=name, next=nxt, error=_("err_rate_limited", minutes=minutes),
                                no_users=False), 429
-    user = ws.users.verify(name, password) if name and password else None
+    try:
+        plausible = name and password and raw_name == name and len(password) <= MAX_PASSWORD
+        user = ws.users.verify(name, password) if plausible else None
+    except Busy:
+        st.logins["busy"] += 1
+        resp = render_template("login.html", name=name, next=nxt, error=_("err_busy"), no_users=False)
+        return resp, 503, {"Retry-After": "5"}
     if user is None:
         ws.limiter.failed(name, address())
         st.logins["failure"] += 1
         ws.audit.record(user=name or "?", address=address(), action="login", target=name, summary="login failed",
                         result="refused")
         return render_template("login.html", name=name, next=nxt, error=_("err_login"), no_users=False), 401
-    ws.limiter.succeeded(name)
+    ws.limiter.succeeded(name, address())
     st.logins["success"] += 1
     lang = session.get("lang")
     session.clear()  # a fresh session: nothing from before the login carries over
@@ -104,7 +125,11 @@ def account():
     if request.method == "POST":
         current = request.form.get("current", "")
         new = request.form.get("new", "")
-        if ws.users.verify(g.user.name, current) is None:
+        try:
+            wrong = ws.users.verify(g.user.name, current) is None
+        except Busy:
+            return render_template("account.html", error=_("err_busy")), 503
+        if wrong:
             error = _("err_password_current")
         elif new != request.form.get("confirm", ""):
             error = _("err_password_confirm")

@@ -14,6 +14,7 @@ from nms.store import StoreError, UnknownVersion
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 KINDS = ("ivr", "inventory", "settings")
+PAGE = 50
 
 
 def _file(kind: str):
@@ -85,9 +86,12 @@ def rollback(kind: str, version: str):
 @bp.get("/audit")
 def audit() -> str:
     ws = state().ws
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
-    entries = ws.audit.entries(limit=50, offset=(page - 1) * 50, action_prefix=request.args.get("action", ""))
-    return render_template("audit.html", entries=entries, page=page, action=request.args.get("action", ""))
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0
+    if page < 1:
+        abort(404)
+    action = request.args.get("action", "")[:64]
+    entries = ws.audit.entries(limit=PAGE, offset=(page - 1) * PAGE, action_prefix=action)
+    if not entries and page > 1:
+        abort(404)  # past the last page (SQLite's OFFSET is a 64-bit integer: never hand it a bigger one)
+    return render_template("audit.html", entries=entries, page=page, action=action)
