@@ -110,7 +110,7 @@ def test_regenerate_and_upload(admin_stack, op, tmp_path) -> None:
         resp = op.post("/phone/announcements/holiday/upload", data={"csrf_token": token, "version": version,
                                                                     "audio": (f, "notes.wav")},
                        content_type="multipart/form-data", follow_redirects=True)
-    assert "음성 파일을 만들지 못했습니다" in resp.text and "sox" in resp.text
+    assert "음성 파일을 만들지 못했습니다" in resp.text and "WAV, MP3 or Ogg" in resp.text, resp.text[-3000:]
     assert stack.prompt_path("holiday").read_bytes() == current
     # The page plays the current audio.
     audio = op.get("/phone/audio/holiday.wav")

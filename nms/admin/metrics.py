@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from nms.admin.context import AdminState
+from nms.admin.users import CHECK_LOAD
 
 
 class AdminCollector:
@@ -29,6 +30,10 @@ class AdminCollector:
         for (kind, result), n in sorted(st.changes.counts.items()):
             changes.add_metric([kind, result], n)
         yield changes
+        checks = GaugeMetricFamily("nms_admin_password_checks_peak", "Most password checks (Argon2id) that ran "
+                                   "at once since start; bounded so that logins cannot starve the other pages")
+        checks.add_metric([], CHECK_LOAD.peak)
+        yield checks
         users = GaugeMetricFamily("nms_admin_users", "Enabled admin-page users")
         users.add_metric([], sum(1 for u in st.ws.users.list() if not u.disabled))
         yield users

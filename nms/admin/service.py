@@ -58,6 +58,7 @@ class AdminService:
         self.host, _, port = self.settings.listen.rpartition(":")
         self.host = self.host.strip("[]")
         self.port = int(port)
+        warn_if_exposed(self.host, self.settings.secure_cookies)
 
     def attach(self, runner: Runner) -> None:
         self.workspace.runner = runner
@@ -68,7 +69,6 @@ class AdminService:
         return f"http://{host}:{self.port}"
 
     def start_threads(self) -> None:
-        warn_if_exposed(self.host, self.settings.secure_cookies)
         # waitress refuses a body over the limit as soon as it sees the headers (413), instead of
         # reading it all first; headers are capped too, and so are open connections.
         self._server = create_server(self.app, host=self.host, port=self.port, threads=self.settings.threads,

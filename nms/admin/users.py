@@ -116,13 +116,36 @@ def check_password_strength(password: str, user_inputs: tuple[str, ...] = ()) ->
 
 
 #: At most this many password checks (Argon2id, ~50 ms of CPU and 64 MiB each) run at once; more
-#: would starve every other page. Logins beyond that wait briefly, then get "busy".
+#: would starve every other page. A few more logins may wait briefly for a turn; any beyond those
+#: get "busy" at once, so logins never hold more than half of the page's threads.
 PASSWORD_CHECKS = threading.BoundedSemaphore(2)
-CHECK_WAIT = 5.0
+CHECK_WAITERS = threading.BoundedSemaphore(2)
+CHECK_WAIT = 2.0
 
 
 class Busy(RuntimeError):
     """Too many password checks at once."""
+
+
+class CheckLoad:
+    """How many password checks run now, and the most that ever ran at once (a metric)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = 0
+        self.peak = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.running -= 1
+
+
+CHECK_LOAD = CheckLoad()
 
 
 class UserStore:
@@ -192,10 +215,17 @@ class UserStore:
         with self._lock:
             row = self._db.execute("SELECT pw_hash, disabled FROM users WHERE name=?", (name,)).fetchone()
         pw_hash = row[0] if row else self._dummy
-        if not PASSWORD_CHECKS.acquire(timeout=CHECK_WAIT):
+        if not CHECK_WAITERS.acquire(blocking=False):
             raise Busy("too many password checks at once")
         try:
-            self.hasher.verify(pw_hash, password)
+            got = PASSWORD_CHECKS.acquire(timeout=CHECK_WAIT)
+        finally:
+            CHECK_WAITERS.release()
+        if not got:
+            raise Busy("too many password checks at once")
+        try:
+            with CHECK_LOAD:
+                self.hasher.verify(pw_hash, password)
             ok = row is not None and not row[1]
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False

@@ -11,16 +11,17 @@ import zoneinfo
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, send_file, url_for
 
 from ivr.config import HANGUP, REQUIRED_ANNOUNCEMENTS, WEEKDAY_ORDER, IvrConfig
 from ivr.prompts import PromptError
 from nms.admin import yamledit
 from nms.admin.context import state
 from nms.admin.heatmap import heatmap_svg
-from nms.admin.i18n import translate_current
+from nms.admin.i18n import problem_text, translate_current
 from nms.admin.status import midnight, read_events
 from nms.admin.users import Role
+from nms.admin.validation import Invalid
 from nms.admin.views import address, errors_by_field, report, requires, status_code
 from nms.admin.workspace import Workspace
 
@@ -38,6 +39,9 @@ def _config() -> tuple[IvrConfig, str]:
         return _ws().ivr_config()
     except FileNotFoundError:
         abort(404)
+    except Invalid as exc:  # edited by hand into something the service would refuse too
+        message = "; ".join(problem_text(p) for p in exc.problems)[:2000]
+        abort(make_response(render_template("error.html", code=422, message=message), 422))
 
 
 def _config_with(key: str) -> tuple[IvrConfig, str]:
@@ -93,7 +97,8 @@ def announcement_save(key: str):
     text = " ".join(request.form.get("text", "").split())
     # Make the audio first: text TTS cannot speak never reaches the file (nothing half-applied).
     try:
-        _ws().audio.synthesize(text, config.language)
+        if text:  # empty text is the validation's to report, in its words
+            _ws().audio.synthesize(text, config.language)
     except PromptError as exc:
         return announcements(errors={f"announcements.{key}": [translate_current("err_audio", detail=str(exc))]},
                              form={f"announcements.{key}": request.form.get("text", "")[:2000]}, code=422)
