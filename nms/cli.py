@@ -213,9 +213,11 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 # -- running everything ------------------------------------------------------------------------
 def _run_services(args: argparse.Namespace, district: District, services: list, admin=None) -> int:
+    from nms.secrets import SecretResolver
     from nms.service import ServiceRunner
 
-    runner = ServiceRunner(Path(args.config), district, services + ([admin] if admin else []))
+    secrets = SecretResolver(Path(args.secrets_dir) if getattr(args, "secrets_dir", None) else None)
+    runner = ServiceRunner(Path(args.config), district, services + ([admin] if admin else []), secrets=secrets)
     if admin is not None:
         admin.attach(runner)
         print(f"admin page: {admin.url}", file=sys.stderr)

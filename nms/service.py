@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ from prometheus_client.registry import Collector
 
 from nms.configfile import ConfigError
 from nms.http import ServiceHttpServer
+from nms.secrets import SecretError, SecretResolver
+from nms.webconfig import load_web_config
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +79,29 @@ class _ReloadMetrics:
 
 
 class ServiceRunner(Generic[C]):
-    def __init__(self, config_path: Path, district: C, services: list[Service[C]]):
+    def __init__(self, config_path: Path, district: C, services: list[Service[C]],
+                 secrets: SecretResolver | None = None):
         self.config_path = config_path
         self.district = district
         self.services = services
+        self.secrets = secrets or SecretResolver()
         self.reload_metrics = _ReloadMetrics()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._started = False
-        self.http = ServiceHttpServer(district.http_listen, self.all_collectors,
-                                      self.reload_from_thread, lambda: self._started)
+        self._reloading = threading.Lock()
+        web = None
+        web_path = getattr(district, "http_web_config", None)
+        if web_path is not None:
+            web = load_web_config(web_path)
+        self.http = ServiceHttpServer(district.http_listen, self.all_collectors, self.reload_from_thread,
+                                      lambda: self._started, reload_token=self._reload_token, web_config=web)
+
+    def _reload_token(self) -> str | None:
+        try:
+            return self.secrets.get(getattr(self.district, "http_reload_token_secret", "http-reload-token"))
+        except SecretError:
+            return None
 
     def all_collectors(self) -> list[Collector]:
         out: list[Collector] = [self.reload_metrics]
@@ -94,14 +110,23 @@ class ServiceRunner(Generic[C]):
         return out
 
     def reload(self) -> tuple[bool, str]:
-        """Load and validate everything, then hand it to every service. Runs on the event loop."""
+        """Load and validate everything, then hand it to every service (in the calling thread)."""
+        district = self._load()
+        if isinstance(district, str):
+            return False, district
+        return self._apply(district)
+
+    def _load(self) -> C | str:
+        """The new configuration, or why it was refused. Parsing is the slow part: never on the loop."""
         try:
-            district = self.district.reloaded()
+            return self.district.reloaded()
         except ConfigError as exc:
             self.reload_metrics.successful = 0
             self.reload_metrics.failures += 1
             log.error("reload refused, keeping the last good configuration:\n%s", exc)
-            return False, f"reload refused, keeping the last good configuration:\n{exc}"
+            return f"reload refused, keeping the last good configuration:\n{exc}"
+
+    def _apply(self, district: C) -> tuple[bool, str]:
         for service in self.services:
             try:
                 service.reload(district)
@@ -116,13 +141,20 @@ class ServiceRunner(Generic[C]):
         return True, "configuration reloaded"
 
     def reload_from_thread(self) -> tuple[bool, str]:
+        """A reload asked for from another thread (HTTP, the admin page, SIGHUP): the configuration is
+        loaded and validated here, and only handed to the services on the event loop, which keeps
+        running meanwhile (the IVR controller included). One reload at a time."""
         if self.loop is None:
             return False, "service is not running"
+        with self._reloading:
+            district = self._load()
+            if isinstance(district, str):
+                return False, district
 
-        async def _reload() -> tuple[bool, str]:
-            return self.reload()
+            async def _apply() -> tuple[bool, str]:
+                return self._apply(district)
 
-        return asyncio.run_coroutine_threadsafe(_reload(), self.loop).result(timeout=60)
+            return asyncio.run_coroutine_threadsafe(_apply(), self.loop).result(timeout=60)
 
     def request_stop(self) -> None:
         if self.loop is not None:
@@ -133,7 +165,8 @@ class ServiceRunner(Generic[C]):
         self.loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         if handle_signals:
-            self.loop.add_signal_handler(signal.SIGHUP, self.reload)
+            loop = self.loop
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, self.reload_from_thread))
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self.loop.add_signal_handler(sig, self.request_stop)
         self.http.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets as secrets_module
 import threading
 import time
 import urllib.error
@@ -10,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from nms.app.district import load_district
+from nms.secrets import SecretResolver
 from nms.service import ServiceRunner
 
 
@@ -24,7 +26,10 @@ class RunningService:
 
             services = [SnmpCollector(district, secrets)]
         self.services = services
-        self.runner = ServiceRunner(config, district, services)
+        # The reload token this test's client knows (POST /-/reload needs it).
+        self.reload_token = secrets_module.token_urlsafe(16)
+        tokens = SecretResolver(Path("/nonexistent"), environ={"NMS_SECRET_HTTP_RELOAD_TOKEN": self.reload_token})
+        self.runner = ServiceRunner(config, district, services, secrets=tokens)
         self.thread = threading.Thread(target=lambda: asyncio.run(self.runner.run(handle_signals=False)),
                                        daemon=True)
 
@@ -53,7 +58,8 @@ class RunningService:
         return wait_for(lambda: (lambda t: t if predicate(t) else None)(self.scrape()), timeout)
 
     def reload(self) -> tuple[int, str]:
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/-/reload", method="POST")
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/-/reload", method="POST",
+                                     headers={"Authorization": f"Bearer {self.reload_token}"})
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 return r.status, r.read().decode()

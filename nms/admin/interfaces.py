@@ -26,6 +26,9 @@ class HttpView(Protocol):
     @property
     def listen(self) -> str: ...
 
+    @property
+    def reload_token_secret(self) -> str: ...
+
 
 class AdminServiceSettings(Protocol):
     """nms.yaml, as the page reads it."""

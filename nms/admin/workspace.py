@@ -8,6 +8,7 @@ asks a running service to reload over HTTP.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import urllib.error
@@ -28,6 +29,7 @@ from nms.admin.ratelimit import LoginLimiter
 from nms.admin.settings import AdminSettings
 from nms.admin.users import UserStore
 from nms.admin.validation import Invalid, check_ivr
+from nms.secrets import SecretError, SecretResolver
 from nms.store import ConfigStore
 
 log = logging.getLogger(__name__)
@@ -158,8 +160,11 @@ class Workspace:
                 return False, str(exc) or type(exc).__name__
         self.reload_district()
         url = self.settings.reload_url or f"http://{self.district.settings.http.listen}/-/reload"
+        headers = {}
+        with contextlib.suppress(SecretError):  # without it the service answers that HTTP reload is off
+            headers["Authorization"] = "Bearer " + SecretResolver().get(self.district.settings.http.reload_token_secret)
         try:
-            req = urllib.request.Request(url, method="POST", data=b"")
+            req = urllib.request.Request(url, method="POST", data=b"", headers=headers)
             with urllib.request.urlopen(req, timeout=APPLY_TIMEOUT) as resp:
                 return True, resp.read().decode(errors="replace").strip()
         except urllib.error.HTTPError as exc:

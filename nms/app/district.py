@@ -33,6 +33,15 @@ class District:
     def http_listen(self) -> str:
         return self.settings.http.listen
 
+    @property
+    def http_reload_token_secret(self) -> str:
+        return self.settings.http.reload_token_secret
+
+    @property
+    def http_web_config(self) -> Path | None:
+        path = self.settings.http.web_config
+        return None if path is None else _resolve(self.config_path, path)
+
     def reloaded(self) -> District:
         """The configuration as the files say now (raises :class:`ConfigError`, keeping this one usable)."""
         return load_district(self.config_path)

@@ -23,6 +23,11 @@ class _Strict(BaseModel):
 class HttpSettings(_Strict):
     listen: str = Field(default="127.0.0.1:9700", pattern=r"^[\w.:\[\]-]+:\d+$",
                         description="host:port for /metrics, /-/reload and /-/healthy")
+    reload_token_secret: str = Field(default="http-reload-token", pattern=r"^[A-Za-z0-9._-]+$",
+                                     description="the secret a POST /-/reload must carry (Authorization: Bearer); "
+                                                 "without it, reload over HTTP is off (SIGHUP still works)")
+    web_config: Path | None = Field(default=None, description="exporter-toolkit web config (TLS, basic auth "
+                                    "with bcrypt hashes) for /metrics; relative to nms.yaml")
 
 
 class Settings(_Strict):
