@@ -1,9 +1,10 @@
 """Running helper programs (sox, espeak-ng) without the service's privileges.
 
 They parse untrusted input (uploaded audio, announcement text). When the service runs as root (the
-lab, a first test install), each runs as an unprivileged user instead: ``nms`` (the service's own
-user, created by the Makefile and the systemd units) if it exists, else ``nobody``. When the service
-already runs as an ordinary user, they run as that user. See SECURITY.md.
+lab, a first test install), each runs as ``nobody`` instead, in a private work directory handed to
+it: ``nobody`` owns no file, so a tool taken over by a crafted file can read neither the service's
+secrets nor its state. When the service runs as its own user (``nms``, the systemd units), the tools
+run as that user, inside the unit's sandbox. See SECURITY.md.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-TOOL_USERS = ("nms", "nobody")
+TOOL_USERS = ("nobody",)  # owns nothing: not even the service's own files and secrets
 
 
 def tool_user() -> pwd.struct_passwd | None:

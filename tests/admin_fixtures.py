@@ -184,7 +184,8 @@ def start_stack(base: Path, name: str | None = None, inventory: Path | None = No
     snmp = SnmpCollector(district, resolver)
     ivr = IvrService(config, secrets=resolver, asterisk_etc=inst.etc_dir, render_options=options)
     settings = AdminSettings(listen="127.0.0.1:0", state_dir=base / "admin", ivr_config=ivr_path,
-                             sounds_dir=inst.host_path(f"{directories.data}/sounds"), threads=8)
+                             sounds_dir=inst.host_path(f"{directories.data}/sounds"), threads=8,
+                             dial_targets=["Local/2399@nms-lab-staff/n"])  # the admin allows one more extension
     admin = AdminService(district, settings=settings)
     runner = ServiceRunner(config_path, district, [snmp, ivr, admin])
     admin.attach(runner)

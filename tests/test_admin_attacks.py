@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ivr.prompts import speak
 from tests.admin_fixtures import PASSWORDS, LightAdmin, make_light_admin
@@ -331,3 +332,45 @@ def test_yaml_aliases_are_refused_by_every_loader(served) -> None:
     token = op.token("/account")
     resp = op.post("/phone/announcements/busy", {"csrf_token": token, "version": "0" * 64, "text": "통화 중"})
     assert resp.status_code == 422
+
+
+def test_an_operator_cannot_route_a_department_outside(tmp_path) -> None:
+    """Low: an operator could point a department at PJSIP/<any number>@<trunk> or Local/x@<any context>,
+    and set the call limit to 1 s/2 s."""
+    la = make_light_admin(tmp_path / "page", dial_targets=["PJSIP/2399"], call_limit_min=60, call_limit_max=3600)
+    la.service.start_threads()
+    try:
+        op = _as(la, "operator")
+        ivr = la.base / "ivr.yaml"
+        dept = yaml.safe_load(ivr.read_text())["departments"][0]
+        before = ivr.read_text()
+
+        def save(target: str) -> int:
+            token, version = op.version("/phone/departments")
+            return op.post(f"/phone/departments/{dept['id']}", {
+                "csrf_token": token, "version": version, "name": dept["name"], "dids": ", ".join(dept["dids"]),
+                "target": target, "protection": "1", "recording": "1", "menu": "1",
+                "menu_digit": dept.get("menu_digit") or "", "ring_timeout": "30"}).status_code
+
+        for target in ("PJSIP/00797012345678@trunk", "PJSIP/01012345678", "Local/s@nms-inbound",
+                       "Local/2301@default/n", "PJSIP/2399&PJSIP/01099998888@trunk"):
+            assert save(target) == 422, target
+            assert ivr.read_text() == before
+        token = op.token("/phone/departments")
+        assert op.post("/phone/departments/new", {
+            "csrf_token": token, "id": "toll", "name": "유료", "dids": "0226279999",
+            "target": "PJSIP/00797012345678@trunk", "protection": "1", "menu": "", "ring_timeout": "30"}
+        ).status_code == 422
+        assert save(dept["target"]) in (302, 303)  # what it is
+        assert save("PJSIP/2399") in (302, 303)  # on the admin's list
+        for warning, end in (("1", "2"), ("30", "59"), ("600", "99999")):
+            token, version = op.version("/phone/policy")
+            resp = op.post("/phone/policy", {"csrf_token": token, "version": version,
+                                             "call_limit.warning_after": warning, "call_limit.end_after": end,
+                                             "protection.warning_key": "*1", "protection.warnings_before_end": "3"})
+            assert resp.status_code == 422, (warning, end)
+        limit = yaml.safe_load(ivr.read_text())["call_limit"]
+        assert limit["end_after"] >= 60 and limit["warning_after"] >= 60
+    finally:
+        la.service.stop_threads()
+        la.service.close()

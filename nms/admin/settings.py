@@ -33,6 +33,13 @@ class AdminSettings(BaseModel):
     alertmanager_url: str | None = Field(default="http://127.0.0.1:9093",
                                          description="Alertmanager (API v2) for the firing alerts and silences; "
                                                      "none: the page shows no alerts")
+    dial_targets: list[str] = Field(default_factory=list, description="staff dial targets (internal extensions "
+                                    "and queues, e.g. PJSIP/2301) a department may be pointed at on the page, "
+                                    "besides the phones in ivr.yaml and the targets departments already use")
+    call_limit_min: int = Field(default=60, ge=10, le=86400, description="seconds: the least call time limit "
+                                "(warning or end) the page accepts")
+    call_limit_max: int = Field(default=7200, ge=60, le=86400, description="seconds: the most call time limit "
+                                "(warning or end) the page accepts")
     reload_url: str | None = Field(default=None, description="standalone `nms admin`: POST here to apply "
                                    "inventory/polling changes to a running `nms run` (default: its http.listen)")
 

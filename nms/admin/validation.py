@@ -40,7 +40,7 @@ class Invalid(Exception):
 
 #: The service's cross-field messages, recognised so they can be translated.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), code) for p, code in [
-    (r"^YAML aliases \(\*name\) are not allowed", "v_yaml_alias"),
+    (r"aliases \(\*name\) are not allowed", "v_yaml_alias"),
     (r"^department id '(?P<id>.+)' is used twice$", "v_dept_id_twice"),
     (r"^department '(?P<id>.+)' has no staff dial target", "v_dept_no_target"),
     (r"^DID (?P<did>\d+) is used twice \(also the main number\)$", "v_did_main"),

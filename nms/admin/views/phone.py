@@ -328,6 +328,21 @@ def _dept_errors(outcome: Any, index: int) -> dict[str, list[str]]:
     return errs
 
 
+def allowed_targets(config: IvrConfig, extra: list[str]) -> set[str]:
+    """Where a department may send calls: the admin's list, the phones of ivr.yaml, and the targets
+    departments use now. An operator can never point one at an outside number or another context."""
+    return {*extra, *(f"PJSIP/{p.extension}" for p in config.sip.phones),
+            *(d.target for d in config.departments if d.target)}
+
+
+def _target_refused(config: IvrConfig, values: dict[str, Any], dept: str) -> Any:
+    target = values["target"]
+    if target is None or target in allowed_targets(config, _ws().settings.dial_targets):
+        return None
+    message = translate_current("v_target_not_allowed", target=target)
+    return departments(errors={"target": [message]}, form=request.form, editing=dept, code=422)
+
+
 @bp.post("/departments/<dept>")
 @requires(Role.OPERATOR)
 def department_save(dept: str):
@@ -336,6 +351,9 @@ def department_save(dept: str):
     if index is None:
         abort(404)
     values = _dept_values(request.form)
+    refused = _target_refused(config, values, dept)
+    if refused is not None:
+        return refused
 
     def edit(doc: Any) -> None:
         for entry in doc["departments"]:
@@ -356,6 +374,9 @@ def department_add():
     config, _v = _config()
     new_id = request.form.get("id", "").strip()
     values = _dept_values(request.form)
+    refused = _target_refused(config, values, "__new__")
+    if refused is not None:
+        return refused
 
     def edit(doc: Any) -> None:
         entry = yamledit.safe({"id": new_id})
@@ -406,6 +427,15 @@ def policy(errors: dict | None = None, form: Any = None, code: int = 200):
 def policy_save():
     form = request.form
     warnings = _number(form.get("protection.warnings_before_end", ""))
+    settings = _ws().settings
+    errs = {}
+    for field in ("call_limit.warning_after", "call_limit.end_after"):
+        value = _number(form.get(field, ""))
+        if isinstance(value, int) and not settings.call_limit_min <= value <= settings.call_limit_max:
+            errs[field] = [translate_current("v_call_limit_range", lo=settings.call_limit_min,
+                                             hi=settings.call_limit_max)]
+    if errs:
+        return policy(errors=errs, form=form, code=422)
 
     def edit(doc: Any) -> None:
         limit = doc.setdefault("call_limit", yamledit.safe({}))
