@@ -6,6 +6,7 @@ sox/espeak-ng. Each test is one finding of the security review (issue 9) and fai
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sqlite3
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -374,3 +376,59 @@ def test_an_operator_cannot_route_a_department_outside(tmp_path) -> None:
     finally:
         la.service.stop_threads()
         la.service.close()
+
+
+def test_a_change_killed_while_applying_leaves_its_trace(tmp_path) -> None:
+    """Finding 9: a change written to disk whose apply never finished (kill -9) left no audit row."""
+    la = make_light_admin(tmp_path / "page")
+    la.service.close()
+    base = la.base
+    hang = socket.socket()  # a "running service" that accepts the reload and never answers
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(8)
+    page_port = _free_port()
+    settings = yaml.safe_load((base / "nms.yaml").read_text())
+    settings["admin"] = {"listen": f"127.0.0.1:{page_port}", "state_dir": "admin",
+                         "reload_url": f"http://127.0.0.1:{hang.getsockname()[1]}/-/reload"}
+    (base / "nms.yaml").write_text(yaml.safe_dump(settings))
+    proc = subprocess.Popen([sys.executable, "-m", "nms.cli", "--config", str(base / "nms.yaml"), "admin"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    inventory = base / "inventory.yaml"
+    before = inventory.read_text()
+    try:
+        url = f"http://127.0.0.1:{page_port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                Browser(url).get("/-/healthy")
+                break
+            except OSError:
+                time.sleep(0.2)
+        admin = Browser(url, timeout=60)
+        assert admin.login("admin", PASSWORDS["admin"]).status_code == 302
+        token = admin.token("/network/planned")
+        threading.Thread(target=lambda: _ignore(lambda: admin.post(
+            "/network/planned", {"device": "ap-plan-1", "csrf_token": token})), daemon=True).start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and inventory.read_text() == before:
+            time.sleep(0.05)
+        assert inventory.read_text() != before, "the change was not written"
+    finally:
+        proc.kill()  # kill -9 while the page waits for the service to apply the change
+        proc.wait(timeout=10)
+        hang.close()
+    db = sqlite3.connect(base / "admin" / "audit.sqlite3")
+    rows = db.execute("SELECT action, result, diff FROM audit WHERE action='inventory.activate'").fetchall()
+    db.close()
+    assert len(rows) == 1 and rows[0][1] == "pending" and "-  status: planned" in rows[0][2], rows
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ignore(call) -> None:
+    with contextlib.suppress(Exception):  # the server is killed under the request on purpose
+        call()
