@@ -23,7 +23,7 @@ from nms.i18n import language_from_environment
 def _lab_admin_settings(district: District, state: LabState) -> AdminSettings:
     """The admin page of the lab: its own state, and a generated admin login (no default password)."""
     from lab.asterisk import rootfs_path
-    from lab.labsecrets import ensure_admin_login
+    from lab.labsecrets import ensure_admin_login, ensure_reload_token
     from nms.admin.workspace import admin_settings
 
     state_dir = Path(state.run_dir) / "admin"
@@ -32,6 +32,9 @@ def _lab_admin_settings(district: District, state: LabState) -> AdminSettings:
         "sounds_dir": rootfs_path() / "usr/share/asterisk/sounds", "alertmanager_url": state.alertmanager_url})
     name, secret_file = ensure_admin_login(settings.users_db, Path(state.secrets_dir))
     print(f"admin page login (lab only): user {name}, password in {secret_file}", file=sys.stderr)
+    token = ensure_reload_token(Path(state.secrets_dir))
+    print(f"reload: curl -X POST -H \"Authorization: Bearer $(cat {token})\" "
+          f"http://{district.http_listen}/-/reload", file=sys.stderr)
     return settings
 
 

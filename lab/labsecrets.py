@@ -68,6 +68,15 @@ def _credential(directory: Path, name: str, cred: Credential) -> LabCredential:
                          priv_protocol=cred.priv_protocol, priv_key=_secret(directory, f"{name}-priv", 16))
 
 
+RELOAD_TOKEN = "http-reload-token"
+
+
+def ensure_reload_token(directory: Path) -> Path:
+    """The lab service's reload token (POST /-/reload needs it); returns its file."""
+    _secret(directory, RELOAD_TOKEN, 24)
+    return directory / RELOAD_TOKEN
+
+
 LAB_ADMIN = "lab-admin"
 
 

@@ -41,9 +41,11 @@ def _unit(name: str, floor: int, *patterns: str, may_import: tuple[str, ...] = (
 
 
 UNITS: tuple[Unit, ...] = (
-    # 1. Base: loading config files, the versioned store, secrets, HTTP, exposition, the service runner.
+    # 1. Base: loading config files, the versioned store, secrets, HTTP (and its web config), exposition, the
+    #    service runner, running helper tools unprivileged.
     _unit("base", 1, "=nms", "nms.configfile", "nms.store", "nms.secrets", "nms.http", "nms.exposition",
-          "nms.service", "nms.i18n", "nms.database", "nms.exitcodes", "=collectors"),
+          "nms.service", "nms.i18n", "nms.database", "nms.exitcodes", "nms.privileges", "nms.webconfig",
+          "=collectors"),
     # 2. Inventory: models, source plugins (YAML, NetBox), diff, summary, shard, topology.
     _unit("inventory", 2, "nms.inventory"),
     # 3. Subsystems: each imports only base and inventory, never another subsystem.

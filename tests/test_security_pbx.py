@@ -17,10 +17,9 @@ import subprocess
 import textwrap
 import time
 
-from nms.lab import asterisk as lab_asterisk
-
 from ivr.ami_protocol import AmiConnection
 from ivr.render import CALLER_KEY_FILE, caller_hash_key, render
+from lab import asterisk as lab_asterisk
 from tests import ivr_fixtures
 from tests.ivr_fixtures import run
 
