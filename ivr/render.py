@@ -248,11 +248,16 @@ def _range(start: str, end: str) -> str:
     return f"{start}-{last // 60:02d}:{last % 60:02d}"
 
 
+def _comment(text: str) -> str:
+    """Free text (a department's or holiday's name) as a dialplan comment: one line, whatever it holds."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 class _Ctx:
     """A dialplan context under construction."""
 
     def __init__(self, name: str, comment: str = ""):
-        self.lines = [f"[{name}]" + (f"  ; {comment}" if comment else "")]
+        self.lines = [f"[{name}]" + (f"  ; {_comment(comment)}" if comment else "")]
 
     def ext(self, exten: str, *apps: str) -> None:
         first, *rest = apps
@@ -338,7 +343,7 @@ def render_extensions(config: IvrConfig, include_lab: bool = False) -> str:
 
     holidays = _Ctx("nms-holidays", "Korean public holidays, YYYYMMDD (GotoIfTime has no year)")
     for h in config.hours.holidays:
-        holidays.lines.append(f"exten => {h.date:%Y%m%d},1,Return()  ; {h.name}")
+        holidays.lines.append(f"exten => {h.date:%Y%m%d},1,Return()  ; {_comment(h.name)}")
     if not config.hours.holidays:
         holidays.lines.append("exten => 00000000,1,Return()")
     parts.append(holidays.text())
