@@ -137,6 +137,7 @@ def _metrics_server(args: argparse.Namespace, service):
 
     from ivr.render import config_id
     from nms.http import ServiceHttpServer
+    from nms.secrets import SecretError
 
     process = ProcessCollector(registry=None)
 
@@ -149,5 +150,11 @@ def _metrics_server(args: argparse.Namespace, service):
             return False, f"reload failed: {exc}"
         return True, f"IVR configuration {config_id(config)} is live"
 
+    def token() -> str | None:  # POST /-/reload needs it, as for `nms run` (see nms.http)
+        try:
+            return service.secrets.get("http-reload-token")
+        except SecretError:
+            return None
+
     return ServiceHttpServer(args.metrics, lambda: [*service.collectors(), process], reload,
-                             ready=service.controller.ready.is_set)
+                             ready=service.controller.ready.is_set, reload_token=token)
