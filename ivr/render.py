@@ -222,7 +222,10 @@ hideconnect = yes
 
 
 def _logger_conf(verbose: bool) -> str:
-    out = HEADER + "[general]\ndateformat = %F %T.%3q\n\n[logfiles]\nmessages.log => notice,warning,error\n"
+    # No queue log (it would keep callers' numbers); the verbose log (lab/tests) has no number either:
+    # the dialplan never puts one into a variable or an event (see nms-event).
+    out = HEADER + ("[general]\ndateformat = %F %T.%3q\nqueue_log = no\n\n"
+                    "[logfiles]\nmessages.log => notice,warning,error\n")
     if verbose:
         out += "verbose.log => notice,warning,error,verbose(3)\n"
     return out

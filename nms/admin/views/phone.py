@@ -161,10 +161,12 @@ def announcement_upload(key: str):
                             summary=f"upload recording for {key}", result="refused", applied=False, detail=detail)
             flash(translate_current("err_audio", detail=detail), "error")
             return announcements(code=422)
+    # The audit row comes first (pending), so a crash while the audio is deployed still leaves a trace.
+    aid = ws.audit.record(user=g.user.name, address=address(), action="ivr.audio.upload", target=key,
+                          summary=f"recording {shown!r} for {key}", result="pending",
+                          diff=f"- audio {before.sha if before else None}\n+ audio {sha}\n", version=version)
     ws.audio.set_current(config, version, key, sha, "upload", g.user.name)
-    ws.audit.record(user=g.user.name, address=address(), action="ivr.audio.upload", target=key,
-                    summary=f"recording {shown!r} for {key}", result="applied", applied=True,
-                    diff=f"- audio {before.sha if before else None}\n+ audio {sha}\n", version=version)
+    ws.audit.update(aid, result="applied", applied=True)
     flash(translate_current("ok_audio_uploaded"), "ok")
     return redirect(url_for("phone.announcements", _anchor=f"a-{key}"), 303)
 
