@@ -103,7 +103,7 @@ def decrypt_caller(key: str, field: str) -> str:
         return field
     if not data or len(data) % 16 or len(key) != 16:
         return field
-    plain = Cipher(algorithms.AES(key.encode()), modes.ECB()).decryptor().update(data)  # noqa: S305
+    plain = Cipher(algorithms.AES(key.encode()), modes.ECB()).decryptor().update(data)
     text = plain.rstrip(b"\0")
     try:
         return text.decode("ascii") if text.isascii() and text.isprintable() else ""

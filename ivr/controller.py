@@ -317,7 +317,7 @@ class IvrController:
         """
         if self.asterisk_etc is None or self.render_options is None:
             raise AmiError("this controller was started without an Asterisk configuration directory")
-        self._connection()
+        conn = self._connection()
         render(config, self.asterisk_etc, self.render_options(config))
         control = self._control()
         for module in ("pbx_config", "features", "res_pjsip.so"):
