@@ -104,8 +104,8 @@ def decrypt_caller(key: str, field: str) -> str:
     if not data or len(data) % 16 or len(key) != 16:
         return field
     plain = Cipher(algorithms.AES(key.encode()), modes.ECB()).decryptor().update(data)
-    text = plain.rstrip(b"\0")
     try:
-        return text.decode("ascii") if text.isascii() and text.isprintable() else ""
+        text = plain.rstrip(b"\0").decode("ascii")
     except UnicodeDecodeError:
         return ""
+    return text if text.isprintable() else ""

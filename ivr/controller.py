@@ -69,6 +69,7 @@ class IvrController:
         self.drain_interval = drain_interval
         self.trunk_interval = trunk_interval
         self.trunk = TrunkMonitor(config.sip.trunk, self.stats)
+        self.trunk.cli = self._cli
         self.backoff_min = backoff_min
         self.calls: dict[str, LiveCall] = {}
         self.ready = asyncio.Event()  # connected and resynchronised
@@ -281,6 +282,9 @@ class IvrController:
         if self.render_options is None:
             return field
         return decrypt_caller(caller_hash_key(self.render_options(self.config)), field)
+
+    async def _cli(self, *words: str) -> str:
+        return await self._control().command(*words)
 
     def _control(self) -> AsteriskControl:
         """Asterisk's control socket, for what the read-only AMI account may not do (see ivr.control)."""

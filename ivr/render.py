@@ -62,8 +62,10 @@ class AmiUser:
 
 
 #: The controller's least-privilege account and why each class is needed:
-#: read  call (Hangup events), user (UserEvent), system (Shutdown);
-#: write reporting only: Getvar, CoreShowChannels, DBGetTree. It may change nothing: ``config`` or
+#: read  call (Hangup events), user (UserEvent), system (Shutdown, trunk Registry/ContactStatus);
+#: write reporting only: Getvar, CoreShowChannels, DBGetTree, DeviceStateList (the trunk's
+#:       reachability; PJSIPShowEndpoint/PJSIPShowRegistrationsOutbound need ``system`` and are
+#:       answered "permission denied", so the trunk state comes from events). It may change nothing: ``config`` or
 #:       ``system`` would grant GetConfig (every secret), ``call`` Redirect and Setvar (toll fraud),
 #:       ``originate``/``command`` speak for themselves. Reload, Hangup and DBDel go through
 #:       Asterisk's control socket instead (ivr.control), guarded by file permissions.

@@ -21,7 +21,7 @@ once, in words that say what to do.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -77,10 +77,18 @@ def _case(trunk: Trunk, s: _State) -> TrunkCase:
     return TrunkCase.REGISTERING
 
 
+_REG_STATES = ("Registered", "Unregistered", "Rejected", "Stopped")
+#: ``pjsip show contacts`` status words, as the AMI's ContactStatus names them.
+_CONTACT_STATES = {"Avail": "Reachable", "Unavail": "Unreachable", "NonQual": "NonQualified",
+                   "Unknown": "Unknown", "Created": "Created", "Removed": "Removed"}
+
+
 class TrunkMonitor:
     """Follows one trunk (the one ivr.yaml configures) and publishes its health into ``stats``."""
 
     def __init__(self, trunk: Trunk | None, stats: IvrStats):
+        #: runs a CLI command on Asterisk's control socket (set by the controller); None: AMI only
+        self.cli: Callable[..., Awaitable[str]] | None = None
         self.stats = stats
         self._trunk: Trunk | None = None
         self._state = _State()
@@ -156,8 +164,11 @@ class TrunkMonitor:
                 regs = await conn.event_list({"Action": "PJSIPShowRegistrationsOutbound"},
                                              "OutboundRegistrationDetail")
             except AmiError as exc:
-                self._read_failed("the registration state", exc)
-                return
+                status = await self._cli_registration(t.registration_section) if self.cli else None
+                if status is None:
+                    self._read_failed("the registration state", exc)
+                    return
+                self._state.registration_status(status, new_attempt=False)
             else:
                 # Only the status is kept: these events also carry the auth section, password included.
                 status = next((r.get("Status") for r in regs if r.get("ObjectName") == t.registration_section), None)
@@ -170,10 +181,14 @@ class TrunkMonitor:
                 if "permission denied" not in str(exc).lower():
                     self._read_failed("the qualify result", exc)
                     return
-                log.warning("trunk %s: the AMI account may not read PJSIPShowEndpoint (write class 'system'); "
-                            "reachability comes from the device state, the round trip time only with each "
-                            "change of status", t.name)
-                self._endpoint_denied = True
+                contact = await self._cli_contact(t.name) if self.cli else None
+                if contact is not None:
+                    self._contact(*contact)
+                else:
+                    log.warning("trunk %s: the AMI account may not read PJSIPShowEndpoint (write class 'system'); "
+                                "reachability comes from the device state, the round trip time only with each "
+                                "change of status", t.name)
+                    self._endpoint_denied = True
             else:
                 contact = next((d for d in details if d.get("AOR") == t.name), None)
                 if contact is not None:
@@ -191,6 +206,38 @@ class TrunkMonitor:
                     self._state.rtt = None
         self._read_error = False
         self._changed()
+
+    async def _cli_registration(self, section: str) -> str | None:
+        """The registration's status from ``pjsip show registrations`` on the control socket (the
+        read-only AMI account may not ask; see ivr.control)."""
+        try:
+            out = await self.cli("pjsip", "show", "registrations")
+        except AmiError:
+            return None
+        for line in out.splitlines():
+            words = line.split()
+            if words and words[0].startswith(section + "/"):
+                return next((w for w in words[1:] if w in _REG_STATES), None)
+        return None
+
+    async def _cli_contact(self, aor: str) -> tuple[str, str | None] | None:
+        """(status, round trip in µs) of the trunk's contact from ``pjsip show contacts``."""
+        try:
+            out = await self.cli("pjsip", "show", "contacts")
+        except AmiError:
+            return None
+        for line in out.splitlines():
+            words = line.split()
+            if len(words) >= 4 and words[0] == "Contact:" and words[1].startswith(aor + "/"):
+                status = _CONTACT_STATES.get(words[3])
+                if status is None:
+                    return None
+                try:
+                    rtt = str(int(float(words[4]) * 1000)) if len(words) > 4 else None
+                except ValueError:
+                    rtt = None
+                return status, rtt
+        return None
 
     def _read_failed(self, what: str, exc: AmiError) -> None:
         """A read-back failed (the events still keep the state current); said once until one succeeds."""
