@@ -43,7 +43,8 @@ options:
   Messages are Korean when LANG/LC_ALL/LC_MESSAGES is ko_*, English otherwise; --lang ko|en overrides.
 
 reload:
-  a running `nms run` or `nms collect` reloads its configuration on SIGHUP or POST /-/reload (with the secret http-reload-token);
+  a running `nms run` or `nms collect` reloads its configuration on SIGHUP or POST /-/reload
+  (with the secret http-reload-token);
   an invalid configuration is refused and the last good one stays in force.
 
 examples:

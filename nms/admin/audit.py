@@ -76,7 +76,6 @@ class AuditLog:
     def __init__(self, path: Path | str):
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # 0600 before SQLite writes a byte
         self._lock = threading.Lock()
         self._db = open_database(path, MIGRATIONS, synchronous="FULL")
 

@@ -8,7 +8,6 @@ password, role or state deletes all of that user's sessions.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 import sqlite3
