@@ -3,12 +3,15 @@ and a chosen loopback source address (so one test can be several clients)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from tests.admin_fixtures import csrf_of, version_of_page
+from tests.admin_fixtures import PASSWORDS, LightAdmin, csrf_of, make_light_admin, version_of_page
 
 
 class _SourceAdapter(HTTPAdapter):
@@ -46,3 +49,21 @@ class Browser:
         if next_ is not None:
             data["next"] = next_
         return self.post("/login", data)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[LightAdmin]:
+    """The admin page as `nms admin` serves it: waitress on a free loopback port, users of every role."""
+    la = make_light_admin(tmp_path / "page")
+    la.service.start_threads()
+    try:
+        yield la
+    finally:
+        la.service.stop_threads()
+        la.service.close()
+
+
+def logged_in(la: LightAdmin, role: str, source: str = "127.0.0.1") -> Browser:
+    b = Browser(la.service.url, source)
+    assert b.login(role, PASSWORDS[role]).status_code == 302
+    return b

@@ -16,34 +16,21 @@ import tempfile
 import threading
 import time
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ivr.prompts import speak
+from tests import http_client
 from tests.admin_fixtures import PASSWORDS, LightAdmin, make_light_admin
 from tests.http_client import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[LightAdmin]:
-    la = make_light_admin(tmp_path / "page")
-    la.service.start_threads()
-    try:
-        yield la
-    finally:
-        la.service.stop_threads()
-        la.service.close()
-
-
-def _as(la: LightAdmin, role: str, source: str = "127.0.0.1") -> Browser:
-    b = Browser(la.service.url, source)
-    assert b.login(role, PASSWORDS[role]).status_code == 302
-    return b
+served = http_client.served
+_as = http_client.logged_in
 
 
 def _upload(b: Browser, key: str, name: str, data: bytes) -> int:

@@ -8,33 +8,16 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import yaml
 
 from ivr.config import load_config
 from ivr.render import render_extensions
-from tests.admin_fixtures import PASSWORDS, LightAdmin, make_light_admin
+from tests import http_client
 from tests.http_client import Browser
 
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[LightAdmin]:
-    la = make_light_admin(tmp_path / "page")
-    la.service.start_threads()
-    try:
-        yield la
-    finally:
-        la.service.stop_threads()
-        la.service.close()
-
-
-def _as(la: LightAdmin, role: str) -> Browser:
-    b = Browser(la.service.url)
-    assert b.login(role, PASSWORDS[role]).status_code == 302
-    return b
+served = http_client.served
+_as = http_client.logged_in
 
 
 def test_no_user_enumeration(served) -> None:
