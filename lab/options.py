@@ -61,7 +61,7 @@ class LabOptions:
 
     calls: bool = True
     """With the Asterisk: simulated callers dial the district's numbers over AMI and simulated staff answer
-    (lab/calls.py). The lab renders its own copy of ivr.yaml with the staff simulators as targets."""
+    (lab/calls/). The lab renders its own copy of ivr.yaml with the staff simulators as targets."""
 
     call_rate: float = 1.0
     """Multiplier of the callers' time-of-day rate; 1.0 is about 6 new calls a minute in the busiest office

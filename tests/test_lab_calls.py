@@ -1,4 +1,4 @@
-"""The lab's telephone traffic (lab/calls.py): simulated callers and staff on a real Asterisk 22.
+"""The lab's telephone traffic (lab/calls/): simulated callers and staff on a real Asterisk 22.
 
 The traffic model is checked on the shipped ivr.yaml (office hours in Seoul are busier). The whole
 path is checked through ``lab_up`` on a small district with an ivr.yaml beside it: the caller process
