@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import threading
 import time
@@ -114,11 +113,7 @@ class AudioLibrary:
         sha = sha256_file(path)
         target = self.blob(sha)
         if not target.exists():
-            tmp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(path, tmp)
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            tmp.replace(target)
+            atomic_write_bytes(target, path.read_bytes(), mode=0o644)
         return sha
 
     def synthesize(self, text: str, language: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from lab.agents import AgentProcess
 from lab.processes import ManagedProcess
 from nms.i18n import translate
+from nms.store import atomic_write_bytes
 
 STATE_FILE = "lab.json"
 
@@ -89,9 +89,8 @@ class LabState:
             calls=bool(data.get("calls", False)))
 
     def save(self) -> None:
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, self.state_file)
+        text = json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
+        atomic_write_bytes(self.state_file, text.encode("utf-8"), mode=0o644)
 
     @classmethod
     def load(cls, run_dir: Path) -> LabState | None:
