@@ -8,17 +8,22 @@ at the overview cost the service almost nothing.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 import threading
 import time
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from ivr.config import IvrConfig
+from nms.admin.events import event_store
+from nms.admin.validation import Invalid
 from nms.admin.workspace import Workspace
 from nms.inventory.models import Category
+
+log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 1.0
 TOP_SITES = 8
@@ -52,35 +57,62 @@ def midnight(timezone: str) -> float:
     return now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
+class _Condition:
+    """Logs a problem once when it starts or changes, and once when it is over."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self._lock = threading.Lock()
+        self._problem: str | None = None
+
+    def report(self, problem: str | None) -> None:
+        with self._lock:
+            if problem == self._problem:
+                return
+            before, self._problem = self._problem, problem
+        if problem is not None:
+            log.warning("overview: %s: %s", self.what, problem)
+        elif before is not None:
+            log.info("overview: %s: readable again", self.what)
+
+
+_ivr_yaml = _Condition("ivr.yaml")
+_event_db = _Condition("protection events")
+
+
+def _ivr_config(ws: Workspace) -> IvrConfig | None:
+    """ivr.yaml for the overview; None (logged once) if it is missing or invalid."""
+    try:
+        config, _ = ws.ivr_config()
+    except FileNotFoundError as exc:
+        _ivr_yaml.report(f"{exc.filename or 'ivr.yaml'} does not exist")
+        return None
+    except Invalid as exc:
+        _ivr_yaml.report(f"not valid ({exc})")
+        return None
+    except OSError as exc:
+        _ivr_yaml.report(f"cannot be read ({exc})")
+        return None
+    _ivr_yaml.report(None)
+    return config
+
+
 def read_events(ws: Workspace, since: float, limit: int = 500) -> list[dict[str, Any]]:
     """Protection events since ``since``, newest first; masked caller numbers only."""
-    ivr = ws.service("ivr")
-    if ivr is not None:
-        rows = ivr.store.events(since=since, limit=100000)
-    else:
-        try:
-            config, _ = ws.ivr_config()
-        except Exception:
-            return []
-        rows = _read_db(config.events.database, since)
+    if ws.service("ivr") is None and _ivr_config(ws) is None:
+        return []
+    try:
+        store = event_store(ws, create=False)
+        rows = store.events(since=since, limit=100000) if store is not None else []
+    except sqlite3.Error as exc:
+        _event_db.report(f"cannot be read ({exc})")
+        return []
+    except (OSError, Invalid):
+        return []  # ivr.yaml went away or broke just now; the next overview says so
+    _event_db.report(None)
     rows = sorted(rows, key=lambda r: r["time"], reverse=True)[:limit]
     return [{k: v for k, v in r.items() if k != "caller_hash"} | {"caller_tag": r.get("caller_hash", "")[:6]}
             for r in rows]
-
-
-def _read_db(path: Path, since: float) -> list[dict[str, Any]]:
-    if not Path(path).is_file():
-        return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
-    try:
-        cur = db.execute("SELECT event_id, time, kind, seq, department, line, did, caller_hash, caller_mask, "
-                         "recording FROM protection_events WHERE time >= ? ORDER BY time DESC LIMIT 5000", (since,))
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-    except sqlite3.Error:
-        return []
-    finally:
-        db.close()
 
 
 class StatusReader:
@@ -108,11 +140,9 @@ class StatusReader:
             in_use = len(ivr.controller.calls)
             timezone = ivr.config.hours.timezone
         else:
-            try:
-                config, _ = ws.ivr_config()
+            config = _ivr_config(ws)
+            if config is not None:
                 lines, timezone = config.lines, config.hours.timezone
-            except Exception:
-                pass
         down, polled = Counter(), Counter()
         clients: Counter[str] = Counter()
         snmp = ws.service("snmp")

@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import threading
 import zoneinfo
-from pathlib import Path
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from ivr.config import IvrConfig
 from ivr.events import EventStore, HoldError
+from nms.admin import events
 from nms.admin.context import state
 from nms.admin.i18n import translate_current
 from nms.admin.users import Role
@@ -22,8 +21,6 @@ from nms.admin.views import address, requires
 bp = Blueprint("cases", __name__, url_prefix="/phone")
 DAY = 86400.0
 MAX_EXPORT_DAYS = 366
-_stores: dict[Path, EventStore] = {}
-_stores_lock = threading.Lock()
 
 
 def _config() -> IvrConfig:
@@ -35,14 +32,12 @@ def _config() -> IvrConfig:
 
 def event_store() -> EventStore:
     """The running IVR's store, or (admin page on its own) the database opened for reading and holds."""
-    ivr = state().ws.service("ivr")
-    if ivr is not None:
-        return ivr.store
-    path = Path(_config().events.database)
-    with _stores_lock:
-        if path not in _stores:
-            _stores[path] = EventStore(path, None)
-        return _stores[path]
+    try:
+        store = events.event_store(state().ws)
+    except FileNotFoundError:
+        abort(404)
+    assert store is not None  # opened (created if missing)
+    return store
 
 
 def kind_label(event: dict) -> str:
