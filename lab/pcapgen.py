@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nms.store import atomic_write_bytes
+
 _PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)  # Ethernet
 _REC = struct.Struct("<IIII")
 _ETH4 = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
@@ -103,9 +105,7 @@ def write_pcap(path: Path, flows: Iterable[Flow], start: float = 1_700_000_000.0
         if k == flow.packets - 1:
             del frames[i]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(out)
-    tmp.replace(path)
+    atomic_write_bytes(path, bytes(out), mode=0o644)
     return len(events)
 
 
