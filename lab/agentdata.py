@@ -24,7 +24,7 @@ from collectors.snmp import oids
 from collectors.snmp.config import Profile, ProfileKind
 from lab import dynamics
 from lab.faults import Faults
-from nms.inventory.models import Category, Device, Inventory, Role, Site
+from nms.inventory.models import Category, Device, DeviceRole, Inventory, Site
 
 VARIATION = "nmslab"  # name of the variation module (the file dynamics.py, copied as nmslab.py)
 
@@ -32,9 +32,11 @@ VARIATION = "nmslab"  # name of the variation module (the file dynamics.py, copi
 INTEGER, OCTETS, OID, COUNTER32, GAUGE32, TIMETICKS, COUNTER64 = "2", "4", "6", "65", "66", "67", "70"
 ETHERNET, LOOPBACK, IEEE80211 = 6, 24, 71
 
-_SYS_SERVICES = {Role.BACKBONE: 6, Role.ACCESS: 2, Role.AP: 2, Role.IPS: 76, Role.HOST: 72}
-_ROLE_TEXT = {Role.BACKBONE: "Backbone Switch", Role.ACCESS: "Ethernet Switch", Role.AP: "Wireless Access Point",
-              Role.IPS: "Intrusion Prevention System", Role.HOST: "Server"}
+_SYS_SERVICES = {DeviceRole.BACKBONE: 6, DeviceRole.ACCESS: 2, DeviceRole.AP: 2, DeviceRole.IPS: 76,
+                 DeviceRole.HOST: 72}
+_ROLE_TEXT = {DeviceRole.BACKBONE: "Backbone Switch", DeviceRole.ACCESS: "Ethernet Switch",
+              DeviceRole.AP: "Wireless Access Point", DeviceRole.IPS: "Intrusion Prevention System",
+              DeviceRole.HOST: "Server"}
 _LINUX_OBJECT_ID = "1.3.6.1.4.1.8072.3.2.10"  # NET-SNMP-TC linux: what a Linux net-snmp agent reports
 _ENTERPRISES = {"cisco": 9, "dasan networks": 6296}
 HR_STORAGE_TYPES = {"ram": "1.3.6.1.2.1.25.2.1.2", "virtual": "1.3.6.1.2.1.25.2.1.3",
@@ -147,10 +149,10 @@ def sys_descr(device: Device) -> str:
     vendor, model = _vendor(device), (device.model or "").strip()
     v = vendor.lower()
     hardware = " ".join(x for x in (vendor, model) if x)
-    if device.role is Role.HOST:
+    if device.role is DeviceRole.HOST:
         linux = f"Linux {device.name} 6.1.0-25-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.106-3 x86_64"
         return f"{linux} ({hardware})" if hardware else linux
-    if v == "cisco" and device.role is Role.AP:
+    if v == "cisco" and device.role is DeviceRole.AP:
         return f"Cisco AP Software, {model} Software (AP3G2-K9W8-M), Version 15.3(3)JPK3"
     if v == "cisco":
         return f"Cisco IOS Software [Cupertino], {model} Software (CAT9K_IOSXE), Version 17.9.4a, RELEASE SOFTWARE"
@@ -200,9 +202,9 @@ def _port_count(device: Device) -> int:
 
 def _backbone_ports(ctx: DeviceContext) -> list[Port]:
     inv = ctx.inventory
-    others = sorted(d.name for d in inv.devices if d.role is Role.BACKBONE and d.name != ctx.device.name)
-    access = sorted((d for d in inv.devices if d.role is Role.ACCESS), key=lambda d: d.name)
-    servers = sorted((d for d in inv.devices if d.role in (Role.IPS, Role.HOST)), key=lambda d: d.name)
+    others = sorted(d.name for d in inv.devices if d.role is DeviceRole.BACKBONE and d.name != ctx.device.name)
+    access = sorted((d for d in inv.devices if d.role is DeviceRole.ACCESS), key=lambda d: d.name)
+    servers = sorted((d for d in inv.devices if d.role in (DeviceRole.IPS, DeviceRole.HOST)), key=lambda d: d.name)
     sites = inv.site_by_id()
     n = _port_count(ctx.device)
     ports: list[Port] = []
@@ -236,7 +238,7 @@ def _backbone_ports(ctx: DeviceContext) -> list[Port]:
 
 
 def _access_ports(ctx: DeviceContext) -> list[Port]:
-    backbones = sorted(d.name for d in ctx.inventory.devices if d.role is Role.BACKBONE)
+    backbones = sorted(d.name for d in ctx.inventory.devices if d.role is DeviceRole.BACKBONE)
     n = _port_count(ctx.device)
     ports: list[Port] = []
     for i in range(1, n + 1):
@@ -316,7 +318,7 @@ def _ips_ports(ctx: DeviceContext) -> list[Port]:
 
 def ports_of(ctx: DeviceContext) -> list[Port]:
     role = ctx.device.role
-    if role is Role.BACKBONE:
+    if role is DeviceRole.BACKBONE:
         ports = _backbone_ports(ctx)
     elif ctx.kind is ProfileKind.SWITCH:
         ports = _access_ports(ctx)
@@ -446,7 +448,7 @@ SENSOR_NAMES = ("CPU", "Inlet", "Outlet")
 def _sensors(ctx: DeviceContext, recs: Records) -> None:
     """Celsius sensors (the second with precision 1: tenths of a degree) and a 12 V rail in mV."""
     entry, cols = oids.ENT_SENSOR_ENTRY, oids.ENT_SENSOR_COLUMNS
-    count = 3 if ctx.device.role is Role.BACKBONE else 2
+    count = 3 if ctx.device.role is DeviceRole.BACKBONE else 2
     for k in range(count):
         index = 1001 + k
         low = 30 + 8 * k + 4 * ctx.unit("temp", k)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lab.options import LabOptions
-from nms.inventory.models import Device, Role
+from nms.inventory.models import Device, DeviceRole
 
 MAX_DOWN = 5
 
@@ -33,14 +33,14 @@ def _rank(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()
 
 
-def _by_rank(devices: Sequence[Device], role: Role) -> list[Device]:
+def _by_rank(devices: Sequence[Device], role: DeviceRole) -> list[Device]:
     return sorted((d for d in devices if d.role is role), key=lambda d: _rank(d.name))
 
 
 def _auto_down(devices: Sequence[Device]) -> list[str]:
     """3 APs of the district's 476 and 1 access switch; never a backbone switch or the IPS."""
-    aps = _by_rank(devices, Role.AP)
-    access = _by_rank(devices, Role.ACCESS)
+    aps = _by_rank(devices, DeviceRole.AP)
+    access = _by_rank(devices, DeviceRole.ACCESS)
     down = [d.name for d in aps[: min(3, len(aps) // 150)]]
     if len(access) >= 5:
         down.append(access[0].name)
@@ -48,15 +48,15 @@ def _auto_down(devices: Sequence[Device]) -> list[str]:
 
 
 def _auto_reboot(devices: Sequence[Device], down: set[str]) -> list[str]:
-    def pick(role: Role, count: int, minimum: int) -> list[str]:
+    def pick(role: DeviceRole, count: int, minimum: int) -> list[str]:
         found = [d.name for d in _by_rank(devices, role) if d.name not in down]
         return found[:count] if len(found) >= minimum else []
 
-    return pick(Role.ACCESS, 1, 2) + pick(Role.AP, 2, 50) + pick(Role.HOST, 1, 2)
+    return pick(DeviceRole.ACCESS, 1, 2) + pick(DeviceRole.AP, 2, 50) + pick(DeviceRole.HOST, 1, 2)
 
 
 def _auto_wrap(devices: Sequence[Device]) -> list[str]:
-    backbone = sorted(d.name for d in devices if d.role is Role.BACKBONE)
+    backbone = sorted(d.name for d in devices if d.role is DeviceRole.BACKBONE)
     return backbone[:1]
 
 

@@ -11,7 +11,7 @@ import yaml
 from lab import district_seed
 from nms.app.district import DEFAULT_CONFIG, District, load_district
 from nms.configfile import ConfigError
-from nms.inventory.models import DeviceStatus, Role
+from nms.inventory.models import DeviceRole, DeviceStatus
 from nms.inventory.sources import load_inventory
 from nms.inventory.summary import format_tables, summarize
 
@@ -69,12 +69,12 @@ def test_format_tables(district: District) -> None:
 
 def test_every_wifi_site_has_an_ap_and_a_year(district: District) -> None:
     inv = district.inventory
-    ap_sites = {d.site for d in inv.devices if d.role is Role.AP}
+    ap_sites = {d.site for d in inv.devices if d.role is DeviceRole.AP}
     for site in inv.sites:
         assert site.id in ap_sites, site.id
         assert site.installed is not None and site.name_en, site.id
     for ap in inv.devices:
-        if ap.role is Role.AP and ap.status is DeviceStatus.ACTIVE:
+        if ap.role is DeviceRole.AP and ap.status is DeviceStatus.ACTIVE:
             assert ap.installed == inv.site_by_id()[ap.site].installed, ap.name
             assert ap.name.startswith(f"ap-{ap.site}-")
 
@@ -89,7 +89,7 @@ def test_planned_2022_aps(district: District) -> None:
     sites = inv.site_by_id()
     planned = [d for d in inv.devices if d.status is DeviceStatus.PLANNED]
     assert len(planned) == 17
-    assert all(d.role is Role.AP and d.installed == 2022 for d in planned)
+    assert all(d.role is DeviceRole.AP and d.installed == 2022 for d in planned)
     by_place: dict[str, int] = {}
     for d in planned:
         by_place[sites[d.site].name] = by_place.get(sites[d.site].name, 0) + 1
@@ -98,7 +98,7 @@ def test_planned_2022_aps(district: District) -> None:
     assert (doksan, parks) == (7, 10), by_place
     assert any("정훈단지" in name for name in by_place)
     # A site holding only planned APs must not count (the summary already matched 266).
-    active_sites = {d.site for d in inv.devices if d.role is Role.AP and d.status is not DeviceStatus.PLANNED}
+    active_sites = {d.site for d in inv.devices if d.role is DeviceRole.AP and d.status is not DeviceStatus.PLANNED}
     assert len(active_sites) == 266
 
 
@@ -108,7 +108,7 @@ def test_named_sites(district: District) -> None:
     for name, category in [("금천체육공원", "park"), ("삼각공원", "park"), ("산기슭공원", "park"),
                            ("금천구청", "government")]:
         assert by_name[name].category == category, name
-    active = [d for d in inv.devices if d.role is Role.AP and d.status is DeviceStatus.ACTIVE]
+    active = [d for d in inv.devices if d.role is DeviceRole.AP and d.status is DeviceStatus.ACTIVE]
     hillside = by_name["산기슭공원"]
     assert hillside.installed == 2021
     assert sum(1 for d in active if d.site == hillside.id) == 3
@@ -122,21 +122,21 @@ def test_named_sites(district: District) -> None:
 def test_infrastructure(district: District) -> None:
     inv = district.inventory
     sites = inv.site_by_id()
-    infra = [d for d in inv.devices if d.role is not Role.AP]
+    infra = [d for d in inv.devices if d.role is not DeviceRole.AP]
     assert {d.role: d.profile for d in infra} == {
-        Role.BACKBONE: "switch", Role.ACCESS: "switch", Role.IPS: "ips", Role.HOST: "host"}
+        DeviceRole.BACKBONE: "switch", DeviceRole.ACCESS: "switch", DeviceRole.IPS: "ips", DeviceRole.HOST: "host"}
     for d in infra:
         assert sites[d.site].category == "government", d.name
         assert d.vendor and d.model, d.name
-        v3 = d.role in (Role.BACKBONE, Role.IPS)
+        v3 = d.role in (DeviceRole.BACKBONE, DeviceRole.IPS)
         assert d.credentials == ("district-v3" if v3 else "district-v2c"), d.name
         assert ipaddress.ip_address(d.address) in ipaddress.ip_network("127.20.0.0/24"), d.name
     assert district.snmp.credentials["district-v3"].version == "3"
-    assert any(sites[d.site].name == "금천구청" for d in infra if d.role is Role.BACKBONE)
+    assert any(sites[d.site].name == "금천구청" for d in infra if d.role is DeviceRole.BACKBONE)
 
 
 def test_aps_profiles_and_addresses(district: District) -> None:
-    aps = [d for d in district.inventory.devices if d.role is Role.AP]
+    aps = [d for d in district.inventory.devices if d.role is DeviceRole.AP]
     vendors = {"ap-cisco": "Cisco", "ap-ubiquiti": "Ubiquiti"}
     for ap in aps:
         assert vendors[ap.profile] == ap.vendor, ap.name

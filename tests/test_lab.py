@@ -27,7 +27,7 @@ from lab.faults import choose_faults
 from lab.labsecrets import LabCredential, ensure_lab_secrets
 from lab.prometheus import check_config
 from nms.app.district import District, load_district
-from nms.inventory.models import Device, Role
+from nms.inventory.models import Device, DeviceRole
 from tests.lab_fixtures import (
     free_tcp_port,
     lab_agents,  # noqa: F401 (fixture)
@@ -174,14 +174,14 @@ def test_full_district_data_and_faults() -> None:
     faults = choose_faults(active, LabOptions(), now)
     roles = {d.name: d.role for d in active}
     assert 1 <= len(faults.down) <= 5
-    assert not {roles[n] for n in faults.down} & {Role.BACKBONE, Role.IPS}
+    assert not {roles[n] for n in faults.down} & {DeviceRole.BACKBONE, DeviceRole.IPS}
     assert faults.reboot and faults.wrap
     assert not set(faults.reboot) & set(faults.down)
     sizes = {}
     for device in active:
         ctx = context_for(device, district.inventory, district.snmp.profiles, faults, now)
         sizes[device.name] = len(device_records(ctx).items)
-    switches = [d.name for d in active if d.role in (Role.BACKBONE, Role.ACCESS)]
+    switches = [d.name for d in active if d.role in (DeviceRole.BACKBONE, DeviceRole.ACCESS)]
     assert all(sizes[n] > 24 * 15 for n in switches)
     assert min(sizes.values()) > 30
 

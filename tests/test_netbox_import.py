@@ -14,7 +14,7 @@ import pytest
 from nms import exitcodes
 from nms.configfile import read_yaml, validate
 from nms.inventory.diff import FieldChange, ItemChange, diff_inventories
-from nms.inventory.models import Category, DeviceStatus, Inventory, Role
+from nms.inventory.models import Category, DeviceRole, DeviceStatus, Inventory
 from nms.inventory.netbox import NetBoxError, NetBoxSource, import_netbox, run_import_netbox
 from nms.inventory.sources import InventorySource, YamlSource, load_inventory
 from nms.store import ConfigStore
@@ -99,14 +99,14 @@ def test_apply_writes_an_inventory_the_service_loads(fake: FakeNetBox, target: P
     assert len(devices) == 10
     core = devices["core-sw-01"]
     assert (core.role, core.site, str(core.address), core.profile, core.credentials, core.status) == (
-        Role.BACKBONE, "geumcheon-gu-office", "127.20.1.1", "switch", "district-v2c", DeviceStatus.ACTIVE)
+        DeviceRole.BACKBONE, "geumcheon-gu-office", "127.20.1.1", "switch", "district-v2c", DeviceStatus.ACTIVE)
     assert (core.vendor, core.model) == ("Cisco", "C9500-24Y4C")
     assert devices["access-sw-01"].installed == 2022
     assert devices["access-sw-02"].status is DeviceStatus.PLANNED
     assert devices["ap-park-02"].status is DeviceStatus.PLANNED  # staged
     assert devices["ap-old-01"].status is DeviceStatus.DISABLED  # failed
     assert devices["ips-01"].credentials == "district-v3"  # tag snmp-credentials:district-v3
-    assert devices["ivr-01"].role is Role.HOST and devices["ivr-01"].profile == "host"  # custom field
+    assert devices["ivr-01"].role is DeviceRole.HOST and devices["ivr-01"].profile == "host"  # custom field
     assert devices["ap-park-01"].profile == "ap-cisco"  # AP default by manufacturer
     assert devices["ap-market-01"].profile == "ap-ubiquiti"  # tag snmp-profile:ap-ubiquiti
     assert devices["ap-market-01"].tags == ["outdoor"]  # control tags are not copied

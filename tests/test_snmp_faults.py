@@ -16,7 +16,7 @@ import yaml
 from collectors.snmp.service import SnmpCollector
 from lab import start_agents
 from lab.options import LabOptions
-from nms.inventory.models import Role
+from nms.inventory.models import DeviceRole
 from nms.secrets import SecretResolver
 from tests.district_builder import device, write_district
 from tests.lab_fixtures import free_tcp_port
@@ -61,7 +61,7 @@ def test_blocked_event_loop_counts_misfires(tmp_path):
                             interval=1.0, timeout=0.2)
     with RunningService(config, SecretResolver(environ={"NMS_SECRET_DISTRICT_V2C": "x"})) as svc:
         collector = svc.services[0]
-        assert wait_for(lambda: collector.health.cycles[Role.AP.value] >= 1, 10)
+        assert wait_for(lambda: collector.health.cycles[DeviceRole.AP.value] >= 1, 10)
         # A stalled event loop (a runaway job, a stuck disk) makes the scheduler miss its runs.
         svc.runner.loop.call_soon_threadsafe(time.sleep, 3.0)
         text = svc.wait_scrape(lambda t: 'nms_snmp_misfires_total{class="ap"} 0' not in t

@@ -25,7 +25,7 @@ from collectors.snmp.metrics import CollectorHealth, SnmpMetrics
 from collectors.snmp.poller import DevicePoller, DeviceSample
 from collectors.snmp.settings import SnmpDistrict
 from collectors.snmp.state import DeviceState
-from nms.inventory.models import Device, Role
+from nms.inventory.models import Device, DeviceRole
 from nms.secrets import SecretResolver
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class SnmpCollector:
         self._sync_states()
 
     # -- inventory -----------------------------------------------------------------------------
-    def devices(self, role: Role | None = None) -> list[Device]:
+    def devices(self, role: DeviceRole | None = None) -> list[Device]:
         from nms.inventory.shard import in_shard
 
         return [d for d in self.district.inventory.active_devices()
@@ -128,7 +128,7 @@ class SnmpCollector:
         sample = await self.poll_device(device)
         result.add(sample)
 
-    async def poll_class(self, role: Role) -> CycleResult:
+    async def poll_class(self, role: DeviceRole) -> CycleResult:
         """One cycle of a class. Samples are not collected: each is rendered and slimmed as it comes."""
         started = time.perf_counter()
         result = CycleResult()
@@ -153,7 +153,7 @@ class SnmpCollector:
     async def poll_all(self) -> CycleResult:
         """One cycle of every class at once (used by the benchmarks)."""
         total = CycleResult()
-        for result in await asyncio.gather(*(self.poll_class(role) for role in Role)):
+        for result in await asyncio.gather(*(self.poll_class(role) for role in DeviceRole)):
             total.merge(result)
         return total
 
@@ -168,7 +168,7 @@ class SnmpCollector:
     def _schedule(self) -> None:
         assert self.scheduler is not None
         polling = self.district.settings.polling
-        for role in Role:
+        for role in DeviceRole:
             job_id = JOB_PREFIX + role.value
             cls = polling.classes.get(role)
             if cls is None or not self.devices(role):

@@ -11,7 +11,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from collectors.snmp.config import SnmpConfig
-from nms.inventory.models import Inventory, Role
+from nms.inventory.models import DeviceRole, Inventory
 
 
 class _Strict(BaseModel):
@@ -26,18 +26,18 @@ class ClassPolling(_Strict):
     retries: int = Field(default=1, ge=0, le=10)
 
 
-def _default_classes() -> dict[Role, ClassPolling]:
+def _default_classes() -> dict[DeviceRole, ClassPolling]:
     return {
-        Role.BACKBONE: ClassPolling(interval=15),
-        Role.ACCESS: ClassPolling(interval=30),
-        Role.IPS: ClassPolling(interval=15),
-        Role.AP: ClassPolling(interval=60),
-        Role.HOST: ClassPolling(interval=60),
+        DeviceRole.BACKBONE: ClassPolling(interval=15),
+        DeviceRole.ACCESS: ClassPolling(interval=30),
+        DeviceRole.IPS: ClassPolling(interval=15),
+        DeviceRole.AP: ClassPolling(interval=60),
+        DeviceRole.HOST: ClassPolling(interval=60),
     }
 
 
 class PollingSettings(_Strict):
-    classes: dict[Role, ClassPolling] = Field(default_factory=_default_classes)
+    classes: dict[DeviceRole, ClassPolling] = Field(default_factory=_default_classes)
     jitter: float = Field(default=0.1, ge=0, le=0.5, description="start offset, as a fraction of the interval")
     concurrency: int = Field(default=128, ge=1, le=4096, description="devices polled at once")
 

@@ -56,7 +56,8 @@ MIGRATIONS = [SCHEMA, UNLOCKS]  # 2: nms admin unlock
 
 
 class Role(IntEnum):
-    """Each role can do everything the roles below it can."""
+    """A user's permission level on the admin page; each role can do everything the roles below it can.
+    (A device's part in the network is :class:`nms.inventory.models.DeviceRole`.)"""
 
     VIEWER = 1  # reads everything except recordings
     OPERATOR = 2  # announcements, hours, holidays, departments, call policy, live calls

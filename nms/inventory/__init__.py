@@ -1,5 +1,5 @@
 """The district inventory: typed models, sources (YAML, NetBox) and summaries."""
 
-from nms.inventory.models import Category, Device, DeviceStatus, Inventory, Role, Site
+from nms.inventory.models import Category, Device, DeviceRole, DeviceStatus, Inventory, Site
 
-__all__ = ["Category", "Device", "DeviceStatus", "Inventory", "Role", "Site"]
+__all__ = ["Category", "Device", "DeviceRole", "DeviceStatus", "Inventory", "Site"]

@@ -28,12 +28,19 @@ class Category(StrEnum):
     STREET = "street"
 
 
-class Role(StrEnum):
+class DeviceRole(StrEnum):
+    """What a device is in the district's network (decides how it is polled); not a user's permission level,
+    which is :class:`nms.admin.users.Role`."""
+
     BACKBONE = "backbone"  # administrative-network backbone switch
     ACCESS = "access"  # administrative-network access switch
     IPS = "ips"  # service-network intrusion-prevention system
     AP = "ap"  # public Wi-Fi access point
     HOST = "host"  # servers: removable-media control, auto-answer (IVR)
+
+
+#: The old name, kept only until the branches that still import it are merged; new code uses DeviceRole.
+Role = DeviceRole
 
 
 class DeviceStatus(StrEnum):
@@ -69,7 +76,7 @@ class Site(_Strict):
 
 class Device(_Strict):
     name: Name
-    role: Role
+    role: DeviceRole
     site: Name
     address: ipaddress.IPv4Address | ipaddress.IPv6Address = Field(description="management address")
     port: int = Field(default=161, ge=1, le=65535)

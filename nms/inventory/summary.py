@@ -11,7 +11,7 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
-from nms.inventory.models import Category, DeviceStatus, Inventory, Role
+from nms.inventory.models import Category, DeviceRole, DeviceStatus, Inventory
 
 YEAR_LABELS = ("2013-2016", "2017", "2018", "2019", "2020", "2021")
 CATEGORY_KO = {
@@ -22,11 +22,11 @@ CATEGORY_KO = {
     Category.STREET: "주요거리",
 }
 ROLE_KO = {
-    Role.BACKBONE: "백본 스위치",
-    Role.ACCESS: "스위치",
-    Role.IPS: "침입방지시스템",
-    Role.AP: "무선 AP",
-    Role.HOST: "서버",
+    DeviceRole.BACKBONE: "백본 스위치",
+    DeviceRole.ACCESS: "스위치",
+    DeviceRole.IPS: "침입방지시스템",
+    DeviceRole.AP: "무선 AP",
+    DeviceRole.HOST: "서버",
 }
 
 
@@ -47,7 +47,7 @@ def summarize(inventory: Inventory) -> dict[str, Any]:
     """
     sites = inventory.site_by_id()
     counted = [d for d in inventory.devices if d.status is not DeviceStatus.PLANNED]
-    aps = [d for d in counted if d.role is Role.AP]
+    aps = [d for d in counted if d.role is DeviceRole.AP]
     ap_sites = {d.site for d in aps}
 
     by_category = {c.value: {"sites": 0, "aps": 0} for c in Category}
@@ -66,7 +66,7 @@ def summarize(inventory: Inventory) -> dict[str, Any]:
     return {
         "by_category": by_category,
         "by_year": by_year,
-        "devices_by_role": {r.value: roles.get(r, 0) for r in Role},
+        "devices_by_role": {r.value: roles.get(r, 0) for r in DeviceRole},
     }
 
 
@@ -97,7 +97,7 @@ def _counts_table(first: str, counts: dict[str, dict[str, int]], label: dict[str
 def format_tables(summary: dict[str, Any]) -> str:
     """The summary as text tables, like the seed document's (Korean and English labels)."""
     categories = {c.value: f"{CATEGORY_KO[c]} ({c.value})" for c in Category}
-    roles = {r.value: f"{ROLE_KO[r]} ({r.value})" for r in Role}
+    roles = {r.value: f"{ROLE_KO[r]} ({r.value})" for r in DeviceRole}
     out = ["공공와이파이: 시설 구분별 (public Wi-Fi by site category)"]
     out += _counts_table("site category", summary["by_category"], categories)
     out += ["", "공공와이파이: 설치 연도별 (public Wi-Fi by install year)"]

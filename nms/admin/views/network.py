@@ -14,8 +14,7 @@ from nms.admin.context import state
 from nms.admin.interfaces import AdminDistrict
 from nms.admin.users import Role
 from nms.admin.views import address, errors_by_field, report, requires, status_code
-from nms.inventory.models import Category, DeviceStatus
-from nms.inventory.models import Role as DeviceRole
+from nms.inventory.models import Category, DeviceRole, DeviceStatus
 
 bp = Blueprint("network", __name__, url_prefix="/network")
 PAGE = 50

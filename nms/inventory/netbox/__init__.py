@@ -7,7 +7,7 @@ NetBox → our model:
   district's Korean label); install year from the custom field ``installed``; street address from
   ``physical_address``; coordinates from ``latitude``/``longitude`` (both, or neither); subnets from
   the IPAM prefixes scoped to the site (``site`` up to NetBox 4.1, ``scope`` from 4.2 on).
-* device: name (lower-cased) → ``name``; role slug → :class:`Role` via the mapping; primary IPv4
+* device: name (lower-cased) → ``name``; role slug → :class:`DeviceRole` via the mapping; primary IPv4
   (else IPv6) without its prefix length → ``address``; status ``active`` → active,
   ``planned``/``staged`` → planned, anything else → disabled. SNMP profile and credential set
   from the custom fields ``snmp_profile``/``snmp_credentials``, else tags

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from nms.inventory.models import Category, Device, DeviceStatus, Role, Site
+from nms.inventory.models import Category, Device, DeviceRole, DeviceStatus, Site
 from nms.inventory.sources import DeviceReferences
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -22,24 +22,24 @@ class NetBoxMapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    roles: dict[str, Role] = Field(default_factory=lambda: {
-        "backbone-switch": Role.BACKBONE, "backbone": Role.BACKBONE, "core-switch": Role.BACKBONE,
-        "access-switch": Role.ACCESS, "access": Role.ACCESS, "switch": Role.ACCESS,
-        "ips": Role.IPS,
-        "wifi-ap": Role.AP, "ap": Role.AP, "access-point": Role.AP,
-        "server": Role.HOST, "host": Role.HOST,
+    roles: dict[str, DeviceRole] = Field(default_factory=lambda: {
+        "backbone-switch": DeviceRole.BACKBONE, "backbone": DeviceRole.BACKBONE, "core-switch": DeviceRole.BACKBONE,
+        "access-switch": DeviceRole.ACCESS, "access": DeviceRole.ACCESS, "switch": DeviceRole.ACCESS,
+        "ips": DeviceRole.IPS,
+        "wifi-ap": DeviceRole.AP, "ap": DeviceRole.AP, "access-point": DeviceRole.AP,
+        "server": DeviceRole.HOST, "host": DeviceRole.HOST,
     }, description="NetBox device-role slug → role")
     statuses: dict[str, DeviceStatus] = Field(default_factory=lambda: {
         "active": DeviceStatus.ACTIVE, "planned": DeviceStatus.PLANNED, "staged": DeviceStatus.PLANNED,
     })
     other_status: DeviceStatus = DeviceStatus.DISABLED
-    profiles: dict[Role, str] = Field(default_factory=lambda: {
-        Role.BACKBONE: "switch", Role.ACCESS: "switch", Role.IPS: "ips", Role.HOST: "host",
+    profiles: dict[DeviceRole, str] = Field(default_factory=lambda: {
+        DeviceRole.BACKBONE: "switch", DeviceRole.ACCESS: "switch", DeviceRole.IPS: "ips", DeviceRole.HOST: "host",
     }, description="default SNMP profile per role")
     ap_profiles: dict[str, str] = Field(default_factory=lambda: {
         "cisco": "ap-cisco", "ubiquiti": "ap-ubiquiti",
     }, description="default SNMP profile of an AP by manufacturer slug")
-    credentials: dict[Role, str] = Field(default_factory=dict, description="credential set per role")
+    credentials: dict[DeviceRole, str] = Field(default_factory=dict, description="credential set per role")
     default_credentials: str = "district-v2c"
     categories: dict[str, Category] = Field(default_factory=lambda: {
         **{c.value: c for c in Category},
@@ -189,7 +189,7 @@ class NetBoxMapper:
             self.skipped.append(f"{sum(unmapped.values())} device(s) with a role that is not mapped: {listed}")
         return devices
 
-    def _device(self, raw: dict[str, Any], role: Role, site_ids: set[str]) -> Device | None:
+    def _device(self, raw: dict[str, Any], role: DeviceRole, site_ids: set[str]) -> Device | None:
         raw_name = raw.get("name")
         if not raw_name:
             self.skipped.append(f"device id {raw.get('id')}: has no name")
@@ -218,9 +218,9 @@ class NetBoxMapper:
         manufacturer = device_type.get("manufacturer") or {}
         profile = (cf.get("snmp_profile") or _tag_value(tags, PROFILE_TAG) or self._default_profile(role, manufacturer))
         if not profile:
+            by_vendor = f" and manufacturer {manufacturer.get('slug')!r}" if role is DeviceRole.AP else ""
             self.skipped.append(f"{label}: no SNMP profile (custom field snmp_profile, tag snmp-profile:<name>, "
-                                f"or a default for role {role.value}"
-                                + (f" and manufacturer {manufacturer.get('slug')!r})" if role is Role.AP else ")"))
+                                f"or a default for role {role.value}{by_vendor})")
             return None
         credentials = (cf.get("snmp_credentials") or _tag_value(tags, CREDENTIALS_TAG)
                        or self.mapping.credentials.get(role) or self.mapping.default_credentials)
@@ -247,8 +247,8 @@ class NetBoxMapper:
             self.skipped.append(f"{label}: {_first_error(exc)}")
             return None
 
-    def _default_profile(self, role: Role, manufacturer: dict[str, Any]) -> str | None:
-        if role is Role.AP:
+    def _default_profile(self, role: DeviceRole, manufacturer: dict[str, Any]) -> str | None:
+        if role is DeviceRole.AP:
             return self.mapping.ap_profiles.get(str(manufacturer.get("slug") or "").lower())
         return self.mapping.profiles.get(role)
 
