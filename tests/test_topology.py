@@ -11,7 +11,7 @@ from nms.app.district import load_district
 from nms.configfile import ConfigError
 from nms.inventory import topology
 from nms.inventory.metrics import InventoryMetrics
-from nms.inventory.models import Inventory, Role
+from nms.inventory.models import DeviceRole, Inventory
 from nms.inventory.topology import Topology
 from tests.district_builder import device, write_district
 
@@ -115,6 +115,6 @@ def test_shipped_district_every_site_is_served_by_an_access_switch() -> None:
     district = load_district(REPO / "configs" / "nms.yaml")
     topo = Topology.of(district.inventory)
     roles = {d.name: d.role for d in district.inventory.devices}
-    assert all(roles.get(up) is Role.ACCESS for up in topo.site_upstream.values())
+    assert all(roles.get(up) is DeviceRole.ACCESS for up in topo.site_upstream.values())
     doc = yaml.safe_load((REPO / "configs" / "inventory.yaml").read_text(encoding="utf-8"))
     assert not any("upstream" in d for d in doc["devices"])  # all derived, none hand-written

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from prometheus_client.metrics_core import Metric
 
-from nms.inventory.models import Inventory, Role
+from nms.inventory.models import DeviceRole, Inventory
 from nms.inventory.summary import year_label
 from nms.inventory.topology import Path, Topology
 
@@ -46,7 +46,7 @@ class InventoryMetrics:
                            "is critical even with one AP), upstream/access_switch/backbone (the path of its APs)",
                            "gauge")
         site_aps = Metric("nms_site_aps", "Active APs of each site in the inventory", "gauge")
-        active_aps = Counter(d.site for d in inventory.active_devices() if d.role is Role.AP)
+        active_aps = Counter(d.site for d in inventory.active_devices() if d.role is DeviceRole.AP)
         for site in inventory.sites:
             path = topology.site_path(site.id)
             site_info.add_sample("nms_site_info", {

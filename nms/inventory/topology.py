@@ -24,7 +24,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from nms.inventory.models import Device, DeviceStatus, Inventory, Role, Site
+from nms.inventory.models import Device, DeviceRole, DeviceStatus, Inventory, Site
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,17 @@ class Topology:
 
     upstream: dict[str, str]  # device -> device it reaches the network through ("" for none)
     site_upstream: dict[str, str]  # site -> access switch serving it ("" for none)
-    roles: dict[str, Role]
+    roles: dict[str, DeviceRole]
 
     @classmethod
     def of(cls, inventory: Inventory) -> Topology:
         usable = [d for d in inventory.devices if d.status is not DeviceStatus.DISABLED]
-        backbones = sorted(d.name for d in usable if d.role is Role.BACKBONE)
-        access = sorted(d.name for d in usable if d.role is Role.ACCESS)
+        backbones = sorted(d.name for d in usable if d.role is DeviceRole.BACKBONE)
+        access = sorted(d.name for d in usable if d.role is DeviceRole.ACCESS)
         first_backbone = backbones[0] if backbones else ""
         own_switch: dict[str, str] = {}
         for d in sorted(usable, key=lambda d: d.name):
-            if d.role is Role.ACCESS:
+            if d.role is DeviceRole.ACCESS:
                 own_switch.setdefault(d.site, d.name)
 
         def site_default(site: Site) -> str:
@@ -71,11 +71,11 @@ class Topology:
         def device_default(d: Device) -> str:
             if d.upstream:
                 return d.upstream
-            if d.role is Role.BACKBONE:
+            if d.role is DeviceRole.BACKBONE:
                 return ""
-            if d.role in (Role.ACCESS, Role.IPS):
+            if d.role in (DeviceRole.ACCESS, DeviceRole.IPS):
                 return first_backbone
-            if d.role is Role.HOST:
+            if d.role is DeviceRole.HOST:
                 return own_switch.get(d.site, first_backbone)
             return site_upstream.get(d.site, first_backbone)
 
@@ -92,19 +92,19 @@ class Topology:
             yield current
             current = self.upstream.get(current, "")
 
-    def _first(self, names: Iterator[str], role: Role) -> str:
+    def _first(self, names: Iterator[str], role: DeviceRole) -> str:
         return next((n for n in names if self.roles.get(n) is role), "")
 
     def path(self, device: str) -> Path:
         return Path(upstream=self.upstream.get(device, ""),
-                    access_switch=self._first(self.chain(device), Role.ACCESS),
-                    backbone=self._first(self.chain(device), Role.BACKBONE))
+                    access_switch=self._first(self.chain(device), DeviceRole.ACCESS),
+                    backbone=self._first(self.chain(device), DeviceRole.BACKBONE))
 
     def site_path(self, site: str) -> Path:
         """The path of a site's APs: through its access switch (the switch's own path above it)."""
         up = self.site_upstream.get(site, "")
-        return Path(upstream=up, access_switch=self._first(self.chain(up), Role.ACCESS),
-                    backbone=self._first(self.chain(up), Role.BACKBONE))
+        return Path(upstream=up, access_switch=self._first(self.chain(up), DeviceRole.ACCESS),
+                    backbone=self._first(self.chain(up), DeviceRole.BACKBONE))
 
     def behind(self, switch: str) -> list[str]:
         """Sites whose path goes through ``switch``, sorted by id."""
@@ -121,7 +121,7 @@ def problems(inventory: Inventory) -> list[tuple[tuple[str | int, ...], str]]:
             return
         if up not in names:
             found.append((loc, f"unknown upstream device {up!r}"))
-        elif names[up].role is Role.AP:
+        elif names[up].role is DeviceRole.AP:
             found.append((loc, f"upstream {up!r} is an AP; nothing can hang off an AP"))
         elif up == own:
             found.append((loc, f"{own!r} cannot be its own upstream"))

@@ -10,7 +10,7 @@ from nms.admin.context import state
 from nms.admin.i18n import translate_current as _
 from nms.admin.users import Role
 from nms.admin.views import address, requires
-from nms.inventory.models import Role as DeviceRole
+from nms.inventory.models import DeviceRole
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 MAX_HOURS = 72
