@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.benchlib import publish
 from lab.prometheus import ready_within
 from nms.app.district import DEFAULT_CONFIG, load_district
-from nms.inventory.models import Category, Role
+from nms.inventory.models import Category, DeviceRole
 from nms.inventory.summary import year_label
 from nms.reports import period as periods
 from nms.reports.figures import Collector
@@ -53,7 +53,7 @@ def write_openmetrics(path: Path, inventory, start: int, end: int, seed: int = 7
     """The report's rule series over [start, end]; returns the number of samples."""
     rng = random.Random(seed)
     times = list(range(start, end + 1, STEP))
-    sites = sorted({d.site for d in inventory.devices if d.role is Role.AP})
+    sites = sorted({d.site for d in inventory.devices if d.role is DeviceRole.AP})
     site_cat = {s.id: s.category.value for s in inventory.sites}
     groups = sorted({year_label(s.installed) for s in inventory.sites})
     n = 0
@@ -148,7 +148,7 @@ def main() -> int:
         elapsed = time.monotonic() - t3
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         prom_rss = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmHWM:")[1].split()[0]) / 1024
-        sites = len({d.site for d in district.inventory.devices if d.role is Role.AP})
+        sites = len({d.site for d in district.inventory.devices if d.role is DeviceRole.AP})
         assert figures.availability is not None and len(figures.site_availability) == sites, "backfill not read"
         result = {
             "yearly_report_s": round(elapsed, 2),

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ivr.events import count_events
-from nms.inventory.models import Category, DeviceStatus, Inventory, Role, Site
+from nms.inventory.models import Category, DeviceRole, DeviceStatus, Inventory, Site
 from nms.inventory.summary import summarize
 from nms.reports.period import SEOUL, Period
 from nms.reports.promapi import PrometheusClient, Series
@@ -84,8 +84,9 @@ def inventory_tables(inventory: Inventory, period: Period) -> dict[str, dict[str
         return d.status is DeviceStatus.PLANNED or (y is not None and y > last_year)
 
     installed = inventory.model_copy(update={"devices": [d for d in inventory.devices if not future(d)]})
+    planned_aps = [d for d in inventory.devices if future(d) and d.role is DeviceRole.AP]
     planned = inventory.model_copy(update={"devices": [d.model_copy(update={"status": DeviceStatus.ACTIVE})
-                                                       for d in inventory.devices if future(d) and d.role is Role.AP]})
+                                                       for d in planned_aps]})
     now, plan = summarize(installed), summarize(planned)
     out: dict[str, dict[str, dict[str, int]]] = {}
     for table in ("by_category", "by_year"):
