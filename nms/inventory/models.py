@@ -39,10 +39,6 @@ class DeviceRole(StrEnum):
     HOST = "host"  # servers: removable-media control, auto-answer (IVR)
 
 
-#: The old name, kept only until the branches that still import it are merged; new code uses DeviceRole.
-Role = DeviceRole
-
-
 class DeviceStatus(StrEnum):
     ACTIVE = "active"  # polled
     PLANNED = "planned"  # in the plan, not yet installed: never polled
