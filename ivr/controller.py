@@ -279,9 +279,11 @@ class IvrController:
 
     def _caller(self, field: str) -> str:
         """The number the dialplan sent encrypted (see ivr.render nms-event); only ever held in memory."""
-        if self.render_options is None:
-            return field
-        return decrypt_caller(caller_hash_key(self.render_options(self.config)), field)
+        # Without render options (an Asterisk configured elsewhere) the key derives from the AMI
+        # secret, as the renderer's default does.
+        options = (self.render_options(self.config) if self.render_options is not None
+                   else RenderOptions(ami_secret=self._secret))
+        return decrypt_caller(caller_hash_key(options), field)
 
     async def _cli(self, *words: str) -> str:
         return await self._control().command(*words)
