@@ -51,8 +51,8 @@ sys.path.insert(0, str(ROOT))
 from benchlib import cpu_seconds, percentile  # noqa: E402
 
 from ivr.ami_protocol import AmiConnection  # noqa: E402
+from ivr.amipolicy import AmiUser  # noqa: E402
 from ivr.config import IvrConfig, load_config  # noqa: E402
-from ivr.render import AmiUser  # noqa: E402
 from lab import asterisk as lab  # noqa: E402
 from tests.ivr_fixtures import STAFF_SIM, LabClient, config_data, instance_name, write_config  # noqa: E402
 

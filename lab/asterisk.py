@@ -31,6 +31,8 @@ DEFAULT_ROOTFS = Path("/var/cache/nms/asterisk-rootfs")
 MARKER = ".nms-rootfs-ok"
 PACKAGES = ("asterisk", "asterisk-modules", "asterisk-core-sounds-en-wav", "faketime", "tzdata")
 TIMEZONE = "Asia/Seoul"
+#: The lab's own dialplan (staff simulators), included at the end of the rendered extensions.conf.
+LAB_DIALPLAN_INCLUDE = "extensions_lab.conf"
 
 
 class AsteriskLabError(RuntimeError):
@@ -137,7 +139,7 @@ class AsteriskInstance:
         return self.root / str(inner).lstrip("/")
 
     def directories(self):
-        from ivr.render import Directories
+        from ivr.layout import Directories
 
         b = self.base
         return Directories(etc=f"{b}/etc", varlib=f"{b}/lib", spool=f"{b}/spool", run=f"{b}/run",
@@ -303,7 +305,7 @@ def start_lab_asterisk(config, run_dir: Path, *, name: str = "lab", faketime: st
     """Render ``config`` (an :class:`ivr.config.IvrConfig`), build the prompts and start Asterisk.
 
     Secrets come from ``secrets_dir`` (default ``$NMS_SECRETS_DIR`` or ``run_dir/secrets``); missing
-    lab secrets are generated there. ``lab_extensions`` is written as extensions_lab.conf
+    lab secrets are generated there. ``lab_extensions`` is written as LAB_DIALPLAN_INCLUDE
     (e.g. staff simulators). The rootfs is built first if needed (``build``).
     """
     from ivr.prompts import build_prompts
@@ -324,7 +326,7 @@ def start_lab_asterisk(config, run_dir: Path, *, name: str = "lab", faketime: st
     inst.make_dirs()
     options = lab_render_options(config, inst, get, extra_ami_users)
     render(config, inst.etc_dir, options)
-    (inst.etc_dir / "extensions_lab.conf").write_text(lab_extensions or "; no lab extensions\n")
+    (inst.etc_dir / LAB_DIALPLAN_INCLUDE).write_text(lab_extensions or "; no lab extensions\n")
     build_prompts(config, sounds_dir(root, config.language), progress=False)
     prepare_recordings_dir(root, inst.host_path(config.recordings.directory))
     inst.start()
@@ -339,7 +341,7 @@ def lab_render_options(config, inst: AsteriskInstance, get_secret, extra_ami_use
         **secret_options(config, get_secret),
         extra_ami_users=tuple(extra_ami_users),
         directories=inst.directories(),
-        include_lab=True,
+        dialplan_includes=(LAB_DIALPLAN_INCLUDE,),
         verbose_log=True,
     )
 

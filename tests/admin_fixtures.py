@@ -22,9 +22,11 @@ import pytest
 
 from collectors.snmp.service import SnmpCollector
 from ivr.ami_protocol import AmiConnection
+from ivr.amipolicy import AmiUser
 from ivr.config import IvrConfig, load_config
+from ivr.layout import Directories
 from ivr.prompts import build_prompts
-from ivr.render import AmiUser, Directories, RenderOptions, render
+from ivr.render import RenderOptions, render
 from ivr.service import IvrService
 from lab import asterisk as lab
 from nms.admin.service import AdminService
@@ -109,8 +111,9 @@ class AdminStack:
     def render_options(self, config: IvrConfig) -> RenderOptions:
         get = SecretResolver(self.secrets_dir).get
         lab_user = AmiUser(LAB_USER, self.lab_secret, ("all",), ("all",))
-        return RenderOptions(ami_secret=get(config.ami.secret), directories=self.directories, include_lab=True,
-                             verbose_log=True, extra_ami_users=(lab_user,))
+        return RenderOptions(ami_secret=get(config.ami.secret), directories=self.directories,
+                             dialplan_includes=(lab.LAB_DIALPLAN_INCLUDE,), verbose_log=True,
+                             extra_ami_users=(lab_user,))
 
     def login(self, role: str) -> Any:
         """A Flask test client of the running app, logged in as the user with that role's name."""
@@ -172,9 +175,9 @@ def start_stack(base: Path, name: str | None = None, inventory: Path | None = No
 
     get = SecretResolver(secrets_dir).get
     render(config, inst.etc_dir, RenderOptions(
-        ami_secret=get(config.ami.secret), directories=directories, include_lab=True, verbose_log=True,
-        extra_ami_users=(AmiUser(LAB_USER, lab_secret, ("all",), ("all",)),)))
-    (inst.etc_dir / "extensions_lab.conf").write_text(STAFF_SIM)
+        ami_secret=get(config.ami.secret), directories=directories, dialplan_includes=(lab.LAB_DIALPLAN_INCLUDE,),
+        verbose_log=True, extra_ami_users=(AmiUser(LAB_USER, lab_secret, ("all",), ("all",)),)))
+    (inst.etc_dir / lab.LAB_DIALPLAN_INCLUDE).write_text(STAFF_SIM)
     build_prompts(config, inst.host_path(f"{directories.data}/sounds/ko/nms"), progress=False)
     lab.prepare_recordings_dir(root, inst.host_path(config.recordings.directory))
     inst.start()

@@ -19,8 +19,9 @@ import pytest
 import yaml
 
 from ivr.ami_protocol import AmiConnection
+from ivr.amipolicy import AmiUser
 from ivr.config import DEFAULT_CONFIG, IvrConfig, load_config
-from ivr.render import AmiUser, RenderOptions
+from ivr.render import RenderOptions
 from ivr.service import IvrService
 from lab import asterisk as lab
 from nms.secrets import SecretResolver
@@ -130,7 +131,7 @@ class IvrLab:
         """What a reload must render for this lab: same directories, lab account and staff simulators."""
         return RenderOptions(
             ami_secret=self.secret(config.ami.secret), directories=self.instance.directories(),
-            include_lab=True, verbose_log=True, extra_ami_users=self.extra_ami_users)
+            dialplan_includes=(lab.LAB_DIALPLAN_INCLUDE,), verbose_log=True, extra_ami_users=self.extra_ami_users)
 
     def service(self, config: IvrConfig | None = None) -> IvrService:
         """The IVR service under test, pointed at this lab (not started)."""

@@ -18,7 +18,7 @@ import yaml
 
 from dashboards.build import render_all
 from ivr.config import IvrConfig, load_config
-from ivr.render import Directories
+from ivr.layout import Directories
 from lab.prometheus import scrape_target
 from nms.app.district import District, load_district
 from nms.http import ServiceHttpServer

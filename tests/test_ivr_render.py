@@ -55,6 +55,19 @@ def test_dialplan_contract(config) -> None:
     assert "runuser" not in files["asterisk.conf"].replace("; no runuser", "")
 
 
+def test_dialplan_includes_are_plain_conf_names_at_the_end(config) -> None:
+    secrets = {"ami_secret": "s3cret", "phone_secrets": {"2301": "pw"}}
+    plain = render_files(config, RenderOptions(**secrets))["extensions.conf"]
+    assert "#tryinclude" not in plain
+    ext = render_files(config, RenderOptions(**secrets, dialplan_includes=("extra.conf", "more.conf")))[
+        "extensions.conf"]
+    assert ext.endswith("#tryinclude extra.conf\n\n#tryinclude more.conf\n")
+    # A name that could reach another directory, another kind of file or another line is refused.
+    for bad in ("../manager.conf", "/etc/asterisk/x.conf", "x.conf\n[evil]", "x.txt", ""):
+        with pytest.raises(ValueError, match="dialplan include"):
+            render_files(config, RenderOptions(**secrets, dialplan_includes=(bad,)))
+
+
 def test_render_writes_files_and_keeps_secrets_private(config, tmp_path: Path) -> None:
     out = tmp_path / "out"
     written = render(config, out, resolve_secret=lambda name: f"value-of-{name}")

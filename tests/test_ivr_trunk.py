@@ -15,8 +15,8 @@ import time
 import pytest
 
 from ivr.ami_protocol import AmiConnection
+from ivr.amipolicy import AmiUser
 from ivr.metrics import IvrCollector, IvrStats
-from ivr.render import AmiUser
 from ivr.trunk import TrunkCase, TrunkMonitor
 from lab import asterisk as lab_mod
 from nms.exposition import generate_text

@@ -28,7 +28,7 @@ from ivr.render import render_extensions
 from ivr.service import IvrService
 from lab import LabOptions, lab_down, lab_status, lab_up
 from lab import calls as labcalls
-from lab.asterisk import AsteriskInstance
+from lab.asterisk import LAB_DIALPLAN_INCLUDE, AsteriskInstance
 from lab.processes import find_by_marker, is_running
 from nms.app.district import load_district
 from nms.secrets import SecretResolver
@@ -77,9 +77,9 @@ def test_lab_copy_of_the_config_leaves_production_alone() -> None:
         f"Local/{d.target.split('/')[1]}@nms-lab-staff/n" for d in config.departments]
     assert str(lab.recordings.directory) == "/nms/lab/recordings"
     assert [d.target for d in config.departments] == ["PJSIP/2301", "PJSIP/2302", "PJSIP/2303", "PJSIP/2304"]
-    production = render_extensions(config, include_lab=False)
+    production = render_extensions(config)
     assert "nms-lab-staff" not in production and "Set(NMS_TARGET=PJSIP/2301)" in production
-    assert "Set(NMS_TARGET=Local/2301@nms-lab-staff/n)" in render_extensions(lab, include_lab=True)
+    assert "Set(NMS_TARGET=Local/2301@nms-lab-staff/n)" in render_extensions(lab, includes=(LAB_DIALPLAN_INCLUDE,))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import contextlib
 import secrets
 from pathlib import Path
 
-from ivr.render import AmiUser
+from ivr.amipolicy import AmiUser
 from nms.store import atomic_write_bytes
 
 CALLER_USER = "nms-lab-caller"

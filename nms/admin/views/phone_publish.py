@@ -18,6 +18,7 @@ from nms.admin.drafts import MAX_DRAFT_CHARS, Draft, DraftStore
 from nms.admin.i18n import translate_current
 from nms.admin.users import Role
 from nms.admin.views import address, report, requires
+from nms.admin.views.phone.common import ivr_change
 from nms.configfile import load_text
 
 bp = Blueprint("publish", __name__, url_prefix="/phone")
@@ -126,8 +127,6 @@ def draft_discard(key: str):
 @requires(Role.OPERATOR)
 def previous(key: str):
     """Publish the announcement's previous text again, with the very audio it had then."""
-    from nms.admin.views import phone
-
     ws = state().ws
     config = _config_with(key)
     found = _previous(config).get(key)
@@ -142,8 +141,8 @@ def previous(key: str):
     def edit(doc: Any) -> None:
         doc["announcements"][key] = yamledit.safe(text)
 
-    outcome = phone._ivr_change("ivr.announcement", f"announcement {key}: back to the previous text", edit,
-                                section=("announcements", key))
+    outcome = ivr_change("ivr.announcement", f"announcement {key}: back to the previous text", edit,
+                         section=("announcements", key))
     report(outcome, details=True)
     return redirect(url_for("phone.announcements", _anchor=f"a-{key}"), 303)
 
@@ -179,8 +178,6 @@ def holidays_import() -> str:
 @bp.post("/holidays/import")
 @requires(Role.OPERATOR)
 def holidays_import_apply():
-    from nms.admin.views import phone
-
     config, _version, plan = _plan()
     holidays = apply_import(list(config.hours.holidays), plan)
 
@@ -191,6 +188,6 @@ def holidays_import_apply():
 
     summary = (f"import holidays {'-'.join(str(y) for y in plan.years)} from {plan.source}: "
                f"+{len(plan.added)} -{len(plan.removed)} ~{len(plan.renamed)}")
-    outcome = phone._ivr_change("ivr.holiday.import", summary, edit, section=("hours", "holidays"))
+    outcome = ivr_change("ivr.holiday.import", summary, edit, section=("hours", "holidays"))
     report(outcome, details=True)
     return redirect(url_for("phone.hours", _anchor="holidays"), 303)
