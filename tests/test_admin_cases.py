@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import re
+import time
 import zoneinfo
 
 import yaml
@@ -227,7 +228,14 @@ def test_a_real_abusive_call_leads_to_its_case_file(admin_stack) -> None:
                 await client.conn.action({"Action": "Hangup", "Channel": ch.get("Channel")})
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
-    stored = [e for e in stack.ivr.store.events(limit=100) if e["caller_mask"] == "010****0123"]
+
+    def ours() -> list[dict]:
+        return [e for e in stack.ivr.store.events(limit=100) if e["caller_mask"] == "010****0123"]
+
+    deadline = time.monotonic() + 15  # the controller stores the event after the dialplan raised it
+    while not ours() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stored = ours()
     assert stored, stack.ivr.store.events(limit=100)
     ev = stored[-1]
     admin = stack.login("admin")
