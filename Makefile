@@ -50,10 +50,13 @@ test: setup
 
 bench: setup
 	$(PY) bench/snmp_cycle.py
+	$(PY) bench/snmp_scale.py
 	$(PY) bench/flows.py
+	$(PY) bench/traps.py
 	$(PY) bench/ivr_load.py
 	$(PY) bench/ivr_today_scrape.py
 	$(PY) bench/admin_load.py
+	$(PY) bench/report.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) run *.egg-info
